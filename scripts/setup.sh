@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Sets up this machine for imagicle.proactive: Debian packages, the project's virtualenv
+# (.venv) and, for "test", the test tools and ansible-test's offline pip bootstrap.
+# Idempotent: a second run only checks. Usage: scripts/setup.sh [runtime|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-runtime}"
+
+apt_packages=(openssh-server openssh-client python3 python3-psutil python3-psycopg2 python3-venv
+              iproute2 util-linux e2fsprogs openssl sqlite3 make procps)
+if [ "$what" = test ]; then
+  apt_packages+=(postgresql git)
+fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: these Debian packages are missing: ${missing[*]}; run this as root, or install them first." >&2
+    exit 1
+  fi
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+req=requirements.txt
+[ "$what" = test ] && req=requirements-test.txt
+stamp=".venv/.installed-$(sha256sum requirements.txt requirements-test.txt | sha256sum | cut -c1-16)-$what"
+if [ ! -e "$stamp" ]; then
+  echo "setup: installing Python packages from $req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+  touch "$stamp"
+fi
+
+if [ "$what" = test ]; then
+  # ansible-test downloads a get-pip script for its sanity venvs; give it the offline stand-in.
+  pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" \
+      .venv/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)
+  cache="$HOME/.ansible/test/cache"
+  mkdir -p "$cache"
+  cp scripts/get_pip_offline.py "$cache/get_pip_${pip_version//./_}.py"
+fi
+echo "setup: ready ($what)"

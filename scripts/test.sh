@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the test suites of imagicle.proactive: ansible-test sanity and units, pytest for the
+# top-level tests (test bed, simulator, end to end), molecule, ansible-lint.
+# Usage: scripts/test.sh [sanity|units|pytest|molecule|lint ...]   (default: all of them)
+# Every suite runs even when an earlier one failed; the exit code is non-zero if any failed,
+# and a suite that ran no test counts as failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+COLL=$ROOT/collections/ansible_collections/imagicle/proactive
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+RESULTS="$ROOT/tests/output"
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(sanity units pytest molecule lint)
+
+run_sanity() {
+  (cd "$COLL" && ansible-test sanity --local --python 3.11 --color no)
+}
+run_units() {
+  (cd "$COLL" && rm -rf tests/output/junit && ansible-test units --local --python 3.11 --color no &&
+     cp tests/output/junit/*.xml "$RESULTS/" 2>/dev/null; true) &&
+  python scripts/junit_count.py --require-tests "$RESULTS"/python*.xml
+}
+run_pytest() {
+  python -m pytest tests -p no:cacheprovider -q --junitxml="$RESULTS/pytest.xml"
+}
+run_molecule() {
+  (cd "$COLL/extensions" && molecule test -s appsuite)
+}
+run_lint() {
+  ansible-lint --profile production --offline
+}
+
+declare -A status
+failed=0
+for suite in "${suites[@]}"; do
+  echo "=== $suite ==="
+  start=$SECONDS
+  if "run_$suite"; then status[$suite]="passed"; else status[$suite]="FAILED"; failed=$((failed+1)); fi
+  echo "=== $suite: ${status[$suite]} in $((SECONDS-start)) s ==="
+done
+
+echo
+echo "Suites:"
+for suite in "${suites[@]}"; do printf '  %-9s %s\n' "$suite" "${status[$suite]}"; done
+echo "  ($(( ${#suites[@]} - failed )) of ${#suites[@]} suites passed)"
+python scripts/junit_count.py "$RESULTS"/*.xml || true
+exit $(( failed > 0 ))
