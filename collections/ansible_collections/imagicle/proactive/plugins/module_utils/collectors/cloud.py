@@ -5,7 +5,7 @@
 
 Imagicle documents ``GET https://api.imagicle.com/test`` answering
 ``{"message":"successfully connected!"}``; a proxy must tunnel TLS (HTTP CONNECT), not inspect it.
-An unreachable cloud is the fact being reported (``reachable: false`` with ``error``); only bad
+An unreachable cloud is the fact being reported (``reachable: false`` with ``problem``); only bad
 options raise.
 """
 
@@ -43,7 +43,7 @@ def collect(options: dict, ctx) -> dict:
     if timeout <= 0:
         raise CollectorError("cloud timeout must be greater than 0 (got %s)" % timeout)
     section = {"url": _http.safe_url(url), "reachable": False, "status_code": None, "message": None,
-               "latency_ms": None, "error": None}
+               "latency_ms": None, "problem": None}
     if proxy:
         section["proxy"] = _http.safe_url(proxy)
     try:
@@ -52,7 +52,7 @@ def collect(options: dict, ctx) -> dict:
     except _http.HttpOptionError:
         raise  # a configuration error, e.g. a missing CA file
     except CollectorError as exc:
-        section["error"] = str(exc)
+        section["problem"] = str(exc)
         return section
     section["status_code"] = result.status
     section["latency_ms"] = result.latency_ms
@@ -60,13 +60,13 @@ def collect(options: dict, ctx) -> dict:
     section["message"] = message
     where = "GET %s" % result.url
     if result.status != 200:
-        section["error"] = "%s answered HTTP %d %s" % (where, result.status, result.reason)
+        section["problem"] = "%s answered HTTP %d %s" % (where, result.status, result.reason)
     elif message is None:
         hint = " (a proxy or captive portal answering instead of the Imagicle cloud?)" \
             if "HTML page" in _http.describe_body(result.body) else ""
-        section["error"] = "%s did not answer a JSON message but %s%s" % (where, _http.describe_body(result.body), hint)
+        section["problem"] = "%s did not answer a JSON message but %s%s" % (where, _http.describe_body(result.body), hint)
     elif message.strip().lower() != expected.strip().lower():
-        section["error"] = "%s answered the message %s instead of %s" % (where, json.dumps(message), json.dumps(expected))
+        section["problem"] = "%s answered the message %s instead of %s" % (where, json.dumps(message), json.dumps(expected))
     else:
         section["reachable"] = True
     return section

@@ -94,7 +94,7 @@ def collect(options: dict, ctx) -> dict:
         state, reason = "failure", reason or "time not aligned"
     section = {"configured": True, "state": state, "healthy": False, "reason": reason,
                "peer": data.get("peer"), "updated_at": data.get("updated_at"),
-               "clock_skew_seconds": None, "error": None}
+               "clock_skew_seconds": None, "problem": None}
     errors = []
     if state == "unknown":
         errors.append("unknown replication state %s in %s" % (json.dumps(raw), path))
@@ -113,5 +113,5 @@ def collect(options: dict, ctx) -> dict:
         errors.append("the peer clock differs by %.1f s (more than %d s inhibits replication): "
                       "synchronise both nodes with NTP" % (skew, MAX_CLOCK_SKEW_SECONDS))
     section["healthy"] = state == "sync_ready" and (skew is None or abs(skew) <= MAX_CLOCK_SKEW_SECONDS)
-    section["error"] = "; ".join(errors) or None
+    section["problem"] = "; ".join(errors) or None
     return section

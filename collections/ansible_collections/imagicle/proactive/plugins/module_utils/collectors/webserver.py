@@ -4,7 +4,7 @@
 """The ``webserver`` section: is the Suite web portal up, how fast, and when does its certificate expire.
 
 A server that is down, slow or answers an error status is the fact being reported
-(``up: false`` with ``error``), not a collector failure; only bad options raise.
+(``up: false`` with ``problem``), not a collector failure; only bad options raise.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ def collect(options: dict, ctx) -> dict:
         raise CollectorError("webserver timeout must be greater than 0 (got %s)" % timeout)
     validate = options.get("validate_certs", True)
     section = {"url": _http.safe_url(url), "up": False, "status_code": None, "latency_ms": None,
-               "tls": None, "error": None}
+               "tls": None, "problem": None}
     try:
         result = _http.http_get(url, timeout, ca_path=options.get("ca_path"), validate_certs=validate,
                                 max_bytes=0)
     except _http.HttpOptionError:
         raise  # a configuration error, e.g. a missing CA file
     except CollectorError as exc:
-        section["error"] = str(exc)
+        section["problem"] = str(exc)
         if isinstance(exc, _http.TlsVerifyError):
             section["tls"] = _tls_anyway(url, timeout)
         return section
@@ -48,5 +48,5 @@ def collect(options: dict, ctx) -> dict:
     if 200 <= result.status < 400:
         section["up"] = True
     else:
-        section["error"] = "GET %s answered HTTP %d %s" % (result.url, result.status, result.reason)
+        section["problem"] = "GET %s answered HTTP %d %s" % (result.url, result.status, result.reason)
     return section

@@ -27,7 +27,7 @@ def test_good_answer_is_reachable(web, tmp_path):
     web.routes["/test"] = Route(GOOD)
     section = cloud.collect(options(web.url("/test")), make_ctx(tmp_path))
     assert section == {"url": web.url("/test"), "reachable": True, "status_code": 200,
-                       "message": "successfully connected!", "latency_ms": section["latency_ms"], "error": None}
+                       "message": "successfully connected!", "latency_ms": section["latency_ms"], "problem": None}
     assert section["latency_ms"] > 0
 
 
@@ -36,7 +36,7 @@ def test_wrong_message(web, tmp_path):
     section = cloud.collect(options(web.url("/test")), make_ctx(tmp_path))
     assert section["reachable"] is False
     assert section["message"] == "maintenance"
-    assert '"maintenance" instead of "successfully connected!"' in section["error"]
+    assert '"maintenance" instead of "successfully connected!"' in section["problem"]
 
 
 def test_captive_portal_html_page(web, tmp_path):
@@ -45,35 +45,35 @@ def test_captive_portal_html_page(web, tmp_path):
     assert section["reachable"] is False
     assert section["status_code"] == 200
     assert section["message"] is None
-    assert "HTML page" in section["error"] and "captive portal" in section["error"]
+    assert "HTML page" in section["problem"] and "captive portal" in section["problem"]
 
 
 def test_error_status(web, tmp_path):
     web.routes["/test"] = Route(GOOD, status=503)
     section = cloud.collect(options(web.url("/test")), make_ctx(tmp_path))
     assert section["reachable"] is False
-    assert "HTTP 503" in section["error"]
+    assert "HTTP 503" in section["problem"]
 
 
 def test_refused_is_a_fact_not_an_exception(closed_port, tmp_path):
     section = cloud.collect(options("http://127.0.0.1:%d/test" % closed_port), make_ctx(tmp_path))
     assert section["reachable"] is False
     assert section["status_code"] is None
-    assert "connection refused" in section["error"]
+    assert "connection refused" in section["problem"]
 
 
 def test_timeout(web, tmp_path):
     web.routes["/test"] = Route(GOOD, delay=3)
     section = cloud.collect(options(web.url("/test"), timeout=0.3), make_ctx(tmp_path))
     assert section["reachable"] is False
-    assert "no answer within 0.3 s" in section["error"]
+    assert "no answer within 0.3 s" in section["problem"]
 
 
 def test_through_connect_proxy(web_tls, tls_files, connect_proxy, tmp_path):
     web_tls.routes["/test"] = Route(GOOD)
     section = cloud.collect(options(web_tls.url("/test"), proxy=connect_proxy.url, ca_path=tls_files.ca),
                             make_ctx(tmp_path))
-    assert section["reachable"] is True, section["error"]
+    assert section["reachable"] is True, section["problem"]
     assert section["proxy"] == connect_proxy.url
     assert connect_proxy.tunnels == ["127.0.0.1:%d" % web_tls.port]
 
@@ -84,14 +84,14 @@ def test_inspecting_proxy_is_not_trusted(web_tls, tls_files, connect_proxy, tmp_
     section = cloud.collect(options(web_tls.url("/test"), proxy=connect_proxy.url, ca_path=tls_files.other_ca),
                             make_ctx(tmp_path))
     assert section["reachable"] is False
-    assert "set ca_path" in section["error"]
+    assert "set ca_path" in section["problem"]
 
 
 def test_proxy_down(web_tls, closed_port, tmp_path):
     section = cloud.collect(options(web_tls.url("/test"), proxy="http://127.0.0.1:%d" % closed_port),
                             make_ctx(tmp_path))
     assert section["reachable"] is False
-    assert "via proxy" in section["error"] and "connection refused" in section["error"]
+    assert "via proxy" in section["problem"] and "connection refused" in section["problem"]
 
 
 def test_default_url_and_message_are_documented_ones():

@@ -41,7 +41,7 @@ def test_sync_ready_spellings(tmp_path, raw):
     path = status_file(tmp_path, {"state": raw, "reason": None, "peer": "ias-b", "updated_at": "2026-11-26T05:39:00Z"})
     section = replication.collect(options(path), make_ctx(tmp_path))
     assert section == {"configured": True, "state": "sync_ready", "healthy": True, "reason": None, "peer": "ias-b",
-                       "updated_at": "2026-11-26T05:39:00Z", "clock_skew_seconds": None, "error": None}
+                       "updated_at": "2026-11-26T05:39:00Z", "clock_skew_seconds": None, "problem": None}
 
 
 @pytest.mark.parametrize("raw, state", [
@@ -54,7 +54,7 @@ def test_other_states_are_unhealthy(tmp_path, raw, state):
     assert section["state"] == state
     assert section["healthy"] is False
     assert section["reason"] == "disk full on ias-b"
-    assert section["error"] is None
+    assert section["problem"] is None
 
 
 def test_time_not_aligned_is_a_failure(tmp_path):
@@ -68,7 +68,7 @@ def test_unknown_state(tmp_path):
     section = replication.collect(options(path), make_ctx(tmp_path))
     assert section["state"] == "unknown"
     assert section["healthy"] is False
-    assert '"banana"' in section["error"] and path in section["error"]
+    assert '"banana"' in section["problem"] and path in section["problem"]
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
@@ -89,7 +89,7 @@ def test_clock_aligned_peer(tmp_path, web):
     section = replication.collect(options(path, peer_url=web.url("/")), make_ctx(tmp_path))
     assert abs(section["clock_skew_seconds"]) <= 1.5  # Date has a one-second resolution
     assert section["healthy"] is True
-    assert section["error"] is None
+    assert section["problem"] is None
 
 
 @pytest.mark.parametrize("offset", [30, -40])
@@ -100,7 +100,7 @@ def test_peer_clock_off_by_more_than_15_s(tmp_path, web, offset):
     assert abs(section["clock_skew_seconds"] - offset) <= 1.5
     assert section["state"] == "sync_ready"
     assert section["healthy"] is False
-    assert "NTP" in section["error"]
+    assert "NTP" in section["problem"]
 
 
 def test_peer_clock_within_tolerance(tmp_path, web):
@@ -125,7 +125,7 @@ def test_peer_unreachable(tmp_path, closed_port):
     section = replication.collect(options(path, peer_url="http://127.0.0.1:%d/" % closed_port), make_ctx(tmp_path))
     assert section["clock_skew_seconds"] is None
     assert section["healthy"] is True  # the state is healthy; the unknown skew is reported as error
-    assert "clock skew unknown" in section["error"] and "connection refused" in section["error"]
+    assert "clock skew unknown" in section["problem"] and "connection refused" in section["problem"]
 
 
 def test_bad_peer_url_raises(tmp_path):

@@ -15,7 +15,7 @@ from ansible_collections.imagicle.proactive.tests.unit.plugins.module_utils.coll
     Route, closed_port, make_ctx, tls_files, web, web_tls,
 )
 
-KEYS = {"url", "up", "status_code", "latency_ms", "tls", "error"}
+KEYS = {"url", "up", "status_code", "latency_ms", "tls", "problem"}
 
 
 def options(url, **extra):
@@ -32,7 +32,7 @@ def test_http_200_is_up(web, tmp_path):
     assert section["status_code"] == 200
     assert section["latency_ms"] > 0
     assert section["tls"] is None
-    assert section["error"] is None
+    assert section["problem"] is None
 
 
 def test_redirect_counts_as_up(web, tmp_path):
@@ -47,7 +47,7 @@ def test_http_500_is_down_with_reason(web, tmp_path):
     section = webserver.collect(options(web.url("/")), make_ctx(tmp_path))
     assert section["up"] is False
     assert section["status_code"] == 500
-    assert "HTTP 500" in section["error"]
+    assert "HTTP 500" in section["problem"]
 
 
 def test_slow_server_is_down_after_the_timeout(web, tmp_path):
@@ -57,21 +57,21 @@ def test_slow_server_is_down_after_the_timeout(web, tmp_path):
     assert time.monotonic() - started < 2
     assert section["up"] is False
     assert section["status_code"] is None
-    assert "no answer within 0.3 s" in section["error"]
+    assert "no answer within 0.3 s" in section["problem"]
 
 
 def test_context_timeout_applies_when_option_is_none(web, tmp_path):
     web.routes["/"] = Route("late", delay=3)
     section = webserver.collect(options(web.url("/")), make_ctx(tmp_path, timeout=0.3))
-    assert "no answer within 0.3 s" in section["error"]
+    assert "no answer within 0.3 s" in section["problem"]
 
 
 def test_refused_port_is_down(closed_port, tmp_path):
     url = "http://127.0.0.1:%d/" % closed_port
     section = webserver.collect(options(url), make_ctx(tmp_path))
     assert section["up"] is False
-    assert "connection refused" in section["error"]
-    assert url in section["error"]
+    assert "connection refused" in section["problem"]
+    assert url in section["problem"]
 
 
 def test_https_with_right_ca_reports_certificate(web_tls, tls_files, tmp_path):
@@ -87,7 +87,7 @@ def test_https_with_wrong_ca_is_down_but_still_shows_the_certificate(web_tls, tl
     web_tls.routes["/"] = Route("ok", content_type="text/plain")
     section = webserver.collect(options(web_tls.url("/"), ca_path=tls_files.other_ca), make_ctx(tmp_path))
     assert section["up"] is False
-    assert "set ca_path" in section["error"]
+    assert "set ca_path" in section["problem"]
     assert section["tls"]["subject"] == tls_files.cn
     assert section["tls"]["days_left"] > 0
 
