@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: appsuite_facts against ansible.builtin.setup on the same test-bed hosts.
+
+Runs, in one command and interleaved so that both see the same machine, N times each:
+
+* ``appsuite_facts`` through the ``health_check`` role (every section, the demo inventory's
+  options: web portal, Web API, database, events, replication peer, cloud stand-in);
+* ``ansible.builtin.setup`` with its defaults (``gather_subset: all``).
+
+Each run is one ``ansible-playbook`` over every host of the demo inventory, SSH connections
+warm (one discarded warm-up run of each first). Reported per run, as medians:
+
+* wall time of the whole playbook;
+* CPU time on the controller (the ansible-playbook process and its children);
+* CPU time on the managed hosts: the growth of the children CPU time (cutime + cstime) of each
+  host's sshd, which every finished SSH session of the run adds to (module, Python, sshd
+  session: the same overhead for both modules).
+
+The ratio appsuite_facts / setup is printed for each. Needs the demo test bed up (``make demo``
+or ``scripts/demo.sh up``). Usage: ``python tests/bench/bench_facts.py [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATE_DIR = os.environ.get("IMAGICLE_TESTBED_STATE_DIR", "/var/tmp/imagicle-testbed")
+
+PLAYBOOKS = {
+    "appsuite_facts": """
+- name: appsuite_facts
+  hosts: appsuite
+  gather_facts: false
+  roles:
+    - role: imagicle.proactive.health_check
+      vars:
+        health_check_show_summary: false
+""",
+    "setup": """
+- name: setup
+  hosts: appsuite
+  gather_facts: false
+  tasks:
+    - name: setup
+      ansible.builtin.setup:
+""",
+}
+
+
+def sshd_pids() -> list:
+    """PIDs (in the root namespace) of each test-bed host's sshd listener."""
+    with open(os.path.join(STATE_DIR, "state.json"), encoding="utf-8") as handle:
+        state = json.load(handle)
+    pids = []
+    for host in state["hosts"]:
+        init_pid = host.get("init_pid")
+        children = subprocess.run(["pgrep", "-P", str(init_pid), "-x", "sshd"], capture_output=True,
+                                  text=True, check=False).stdout.split()
+        if not children:
+            raise SystemExit("no sshd found under the init of %s: is the test bed up?" % host["name"])
+        pids.append(int(children[0]))
+    return pids
+
+
+def children_cpu(pids: list) -> float:
+    """Sum of the reaped children's user + system CPU seconds of these processes."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16, 17 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(playbook: str, pids: list) -> dict:
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    before_rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_hosts = children_cpu(pids)
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", os.path.join(ROOT, "inventories", "demo"),
+         playbook],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    wall = time.perf_counter() - started
+    # sshd reaps its session a moment after the client sees the end of the run.
+    time.sleep(0.3)
+    after_hosts = children_cpu(pids)
+    after_rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit("%s failed:\n%s\n%s" % (playbook, proc.stdout[-3000:], proc.stderr[-3000:]))
+    controller = (after_rusage.ru_utime - before_rusage.ru_utime) + (after_rusage.ru_stime - before_rusage.ru_stime)
+    return {"wall": wall, "controller_cpu": controller, "host_cpu": after_hosts - before_hosts}
+
+
+def main(argv: list) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="measured runs of each (default 7)")
+    args = parser.parse_args(argv)
+    pids = sshd_pids()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for name, text in PLAYBOOKS.items():
+            files[name] = os.path.join(tmp, "%s.yml" % name)
+            with open(files[name], "w", encoding="utf-8") as handle:
+                handle.write("---" + text)
+        for name in PLAYBOOKS:  # warm-up: SSH masters, caches
+            run_once(files[name], pids)
+        samples = {name: [] for name in PLAYBOOKS}
+        for _ in range(args.runs):
+            for name in PLAYBOOKS:
+                samples[name].append(run_once(files[name], pids))
+    hosts = len(pids)
+    print("appsuite_facts against ansible.builtin.setup, %d hosts, median of %d runs each" % (hosts, args.runs))
+    print()
+    print("| per run | appsuite_facts | setup | ratio |")
+    print("|---|---|---|---|")
+    for key, label in (("wall", "wall time"), ("controller_cpu", "controller CPU"), ("host_cpu", "managed-host CPU")):
+        ours = statistics.median(s[key] for s in samples["appsuite_facts"])
+        theirs = statistics.median(s[key] for s in samples["setup"])
+        print("| %s | %.3f s | %.3f s | %.2f |" % (label, ours, theirs, ours / theirs if theirs else float("nan")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
