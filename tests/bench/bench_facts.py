@@ -14,9 +14,9 @@ warm (one discarded warm-up run of each first). Reported per run, as medians:
 
 * wall time of the whole playbook;
 * CPU time on the controller (the ansible-playbook process and its children);
-* CPU time on the managed hosts: the growth of the children CPU time (cutime + cstime) of each
-  host's sshd, which every finished SSH session of the run adds to (module, Python, sshd
-  session: the same overhead for both modules).
+* CPU time on the managed hosts: the growth of the children CPU time (cutime + cstime) of the
+  sshd processes of each host, to which every command of the run adds once it has finished
+  (the module's Python and its shell: the same overhead for both modules).
 
 The ratio appsuite_facts / setup is printed for each. Needs the demo test bed up (``make demo``
 or ``scripts/demo.sh up``). Usage: ``python tests/bench/bench_facts.py [--runs N]``.
@@ -58,35 +58,43 @@ PLAYBOOKS = {
 }
 
 
-def sshd_pids() -> list:
-    """PIDs (in the root namespace) of each test-bed host's sshd listener."""
+def host_namespaces() -> list:
+    """The network namespace of each test-bed host."""
     with open(os.path.join(STATE_DIR, "state.json"), encoding="utf-8") as handle:
         state = json.load(handle)
-    pids = []
-    for host in state["hosts"]:
-        init_pid = host.get("init_pid")
-        children = subprocess.run(["pgrep", "-P", str(init_pid), "-x", "sshd"], capture_output=True,
-                                  text=True, check=False).stdout.split()
-        if not children:
-            raise SystemExit("no sshd found under the init of %s: is the test bed up?" % host["name"])
-        pids.append(int(children[0]))
-    return pids
+    if not state.get("hosts"):
+        raise SystemExit("the test bed is not up: run scripts/demo.sh up first")
+    return [host["netns"] for host in state["hosts"]]
 
 
-def children_cpu(pids: list) -> float:
-    """Sum of the reaped children's user + system CPU seconds of these processes."""
+def sshd_cpu(namespaces: list) -> float:
+    """CPU seconds that the hosts' sshd processes have collected from their finished children.
+
+    Every command Ansible runs on a host (the module's Python, its shell) is a child of an
+    sshd process of that host, which reaps it: the children CPU time (cutime + cstime) of
+    all sshd processes in the host's namespace grows by exactly what the run cost the host.
+    """
     total = 0
-    for pid in pids:
-        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16, 17 of stat)
+    for netns in namespaces:
+        pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
+                              check=False).stdout.split()
+        for pid in pids:
+            try:
+                with open("/proc/%s/stat" % pid, encoding="ascii") as handle:
+                    head, tail = handle.read().rsplit(")", 1)
+            except OSError:
+                continue
+            if not head.endswith("(sshd"):
+                continue
+            fields = tail.split()
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16, 17 of stat)
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(playbook: str, pids: list) -> dict:
+def run_once(playbook: str, namespaces: list) -> dict:
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     before_rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before_hosts = children_cpu(pids)
+    before_hosts = sshd_cpu(namespaces)
     started = time.perf_counter()
     proc = subprocess.run(
         [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", os.path.join(ROOT, "inventories", "demo"),
@@ -96,7 +104,7 @@ def run_once(playbook: str, pids: list) -> dict:
     wall = time.perf_counter() - started
     # sshd reaps its session a moment after the client sees the end of the run.
     time.sleep(0.3)
-    after_hosts = children_cpu(pids)
+    after_hosts = sshd_cpu(namespaces)
     after_rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit("%s failed:\n%s\n%s" % (playbook, proc.stdout[-3000:], proc.stderr[-3000:]))
@@ -108,7 +116,7 @@ def main(argv: list) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="measured runs of each (default 7)")
     args = parser.parse_args(argv)
-    pids = sshd_pids()
+    namespaces = host_namespaces()
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for name, text in PLAYBOOKS.items():
@@ -116,12 +124,12 @@ def main(argv: list) -> int:
             with open(files[name], "w", encoding="utf-8") as handle:
                 handle.write("---" + text)
         for name in PLAYBOOKS:  # warm-up: SSH masters, caches
-            run_once(files[name], pids)
+            run_once(files[name], namespaces)
         samples = {name: [] for name in PLAYBOOKS}
         for _ in range(args.runs):
             for name in PLAYBOOKS:
-                samples[name].append(run_once(files[name], pids))
-    hosts = len(pids)
+                samples[name].append(run_once(files[name], namespaces))
+    hosts = len(namespaces)
     print("appsuite_facts against ansible.builtin.setup, %d hosts, median of %d runs each" % (hosts, args.runs))
     print()
     print("| per run | appsuite_facts | setup | ratio |")

@@ -178,7 +178,7 @@ def gather(params: dict, check_mode: bool = False) -> dict:
     wanted_cpu = [name for name in CPU_SECTIONS if name in sections]
     sampler = None
     if HAS_PSUTIL and _cpu is not None and wanted_cpu:
-        sampler = _cpu.CpuSampler(float(params.get("cpu_interval") or 0.5))
+        sampler = _cpu.CpuSampler(float(params.get("cpu_interval") or 0.25))
         sampler.start()
 
     io_sections = [name for name in sections if name not in CPU_SECTIONS]

@@ -57,7 +57,7 @@ options:
     description:
       - Length in seconds of the one CPU sample taken for the host and all processes together.
     type: float
-    default: 0.5
+    default: 0.25
   state_dir:
     description:
       - Directory on the managed host where event offsets and process start times are kept
@@ -454,7 +454,7 @@ def argument_spec() -> dict:
     return dict(
         gather_subset=dict(type="list", elements="str", default=["all"]),
         gather_timeout=dict(type="int", default=10),
-        cpu_interval=dict(type="float", default=0.5),
+        cpu_interval=dict(type="float", default=0.25),
         state_dir=dict(type="path", default="/var/lib/imagicle-proactive"),
         processes=dict(
             type="list",
