@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import (
     capacity,
@@ -38,20 +37,8 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     HostState,
 )
 
-try:
-    from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import _cpu
-except ImportError:  # pragma: no cover - _cpu imports psutil behind its own guard
-    _cpu = None
-
-try:
-    import psutil
-except ImportError:
-    psutil = None
-    PSUTIL_IMPORT_ERROR = traceback.format_exc()
-else:
-    PSUTIL_IMPORT_ERROR = None
-
-HAS_PSUTIL = psutil is not None
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import _cpu
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import HAS_PSUTIL
 
 SCHEMA_VERSION = 1
 
@@ -177,7 +164,7 @@ def gather(params: dict, check_mode: bool = False) -> dict:
 
     wanted_cpu = [name for name in CPU_SECTIONS if name in sections]
     sampler = None
-    if HAS_PSUTIL and _cpu is not None and wanted_cpu:
+    if HAS_PSUTIL and wanted_cpu:
         sampler = _cpu.CpuSampler(float(params.get("cpu_interval") or 0.25))
         sampler.start()
 

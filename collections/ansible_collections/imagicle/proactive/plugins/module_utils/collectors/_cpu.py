@@ -22,15 +22,8 @@ Percentages follow psutil: the host figure is 0-100 over all CPUs (like
 from __future__ import annotations
 
 import time
-import traceback
 
-try:
-    import psutil
-except ImportError:
-    psutil = None
-    PSUTIL_IMPORT_ERROR = traceback.format_exc()
-else:
-    PSUTIL_IMPORT_ERROR = None
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import PSUTIL_IMPORT_ERROR, psutil
 
 # What every process seen at finish() carries in ``.info`` (read once, in one pass).
 PROCESS_ATTRS = ["pid", "name", "cmdline", "create_time", "memory_info", "cpu_times"]

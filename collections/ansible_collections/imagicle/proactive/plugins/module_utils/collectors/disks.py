@@ -22,20 +22,13 @@ items are still returned.
 from __future__ import annotations
 
 import os
-import traceback
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
     CollectorError,
     round2,
 )
 
-try:
-    import psutil
-except ImportError:
-    psutil = None
-    PSUTIL_IMPORT_ERROR = traceback.format_exc()
-else:
-    PSUTIL_IMPORT_ERROR = None
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import psutil
 
 DEFAULT_EXCLUDE = ["squashfs", "tmpfs", "devtmpfs", "overlay", "iso9660"]
 

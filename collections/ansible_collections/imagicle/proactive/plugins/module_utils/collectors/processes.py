@@ -32,7 +32,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import traceback
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
     CollectorError,
@@ -40,13 +39,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
 )
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._cpu import sample_for
 
-try:
-    import psutil
-except ImportError:
-    psutil = None
-    PSUTIL_IMPORT_ERROR = traceback.format_exc()
-else:
-    PSUTIL_IMPORT_ERROR = None
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import psutil
 
 STATE_NAME = "processes"
 # Start times closer than this are the same start (create_time is rounded to clock ticks).

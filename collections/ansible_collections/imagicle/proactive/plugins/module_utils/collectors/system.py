@@ -13,7 +13,6 @@ import os
 import platform
 import socket
 import time
-import traceback
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
     CollectorError,
@@ -21,13 +20,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
 )
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._cpu import sample_for
 
-try:
-    import psutil
-except ImportError:
-    psutil = None
-    PSUTIL_IMPORT_ERROR = traceback.format_exc()
-else:
-    PSUTIL_IMPORT_ERROR = None
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import psutil
 
 
 def _utc(epoch: float) -> str:
