@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -82,24 +83,29 @@ def test_gather_returns_every_section_and_isolates_failures(tmp_path):
     assert any(e.startswith("release: ") for e in errors)
 
 
-def test_gather_takes_one_cpu_sample_while_io_collectors_run(tmp_path, monkeypatch):
-    """The slow I/O collectors overlap the CPU interval instead of adding to it."""
-    original = appsuite_health.COLLECTORS["release"].collect
+def test_gather_runs_the_io_collectors_during_the_cpu_sample(tmp_path, monkeypatch):
+    """The I/O collectors overlap the CPU interval instead of adding to it."""
+    release_started = threading.Event()
+    seen_by_finish = []
+    original_collect = appsuite_health.COLLECTORS["release"].collect
+    original_finish = appsuite_health._cpu.CpuSampler.finish
 
-    def slow_release(options, ctx):
-        time.sleep(0.4)
-        return original(options, ctx)
+    def release_collect(options, ctx):
+        release_started.set()
+        return original_collect(options, ctx)
 
-    monkeypatch.setattr(appsuite_health.COLLECTORS["release"], "collect", slow_release)
+    def finish(sampler):
+        # The sample is still open: the release collector must already be running.
+        seen_by_finish.append(release_started.wait(5))
+        return original_finish(sampler)
+
+    monkeypatch.setattr(appsuite_health.COLLECTORS["release"], "collect", release_collect)
+    monkeypatch.setattr(appsuite_health._cpu.CpuSampler, "finish", finish)
     (tmp_path / "release.txt").write_text("2024.Winter.1\n")
-    started = time.monotonic()
-    health = appsuite_health.gather(
-        _params(tmp_path, gather_subset=["system", "release"], cpu_interval=0.4)
-    )
-    elapsed = time.monotonic() - started
+    health = appsuite_health.gather(_params(tmp_path, gather_subset=["system", "release"]))
+    assert seen_by_finish == [True]
     assert health["release"]["raw"] == "2024.Winter.1"
-    # 0.4 s of CPU interval and 0.4 s of release in parallel: well under their sum.
-    assert elapsed < 0.75, elapsed
+    assert "error" not in health["system"]
 
 
 def test_unexpected_exception_in_a_collector_stays_in_its_section(tmp_path, monkeypatch):
@@ -122,9 +128,7 @@ def test_a_hanging_collector_is_cut_off_by_the_backstop(tmp_path, monkeypatch):
         time.sleep(30)
 
     monkeypatch.setattr(appsuite_health.COLLECTORS["cloud"], "collect", hangs)
-    started = time.monotonic()
     health = appsuite_health.gather(_params(tmp_path, gather_subset=["cloud"], gather_timeout=1))
-    assert time.monotonic() - started < 10
     assert "did not finish within 6 s" in health["cloud"]["error"]
 
 

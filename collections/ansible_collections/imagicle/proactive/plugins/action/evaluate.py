@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of imagicle.proactive.evaluate: runs on the controller, see plugin_utils.evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
+    SettingsError,
+    evaluate_host,
+    host_settings,
+    summary_lines,
+)
+
+SETTING_VARIABLES = (
+    "imagicle_customer",
+    "imagicle_sla",
+    "imagicle_consent",
+    "imagicle_cloud_connected",
+    "imagicle_rules_catalogue",
+    "imagicle_rule_overrides",
+    "imagicle_rule_overrides_host",
+)
+
+
+class ActionModule(ActionBase):
+    """Turn one host's health facts into alarms with response deadlines."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("facts_result", "health", "detected_at"))
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        host = task_vars.get("inventory_hostname", "?")
+        variables = {
+            name: self._templar.template(task_vars[name]) for name in SETTING_VARIABLES if name in task_vars
+        }
+        detected_at = None
+        if args.get("detected_at"):
+            try:
+                detected_at = datetime.fromisoformat(str(args["detected_at"]).replace("Z", "+00:00"))
+            except ValueError:
+                detected_at = None
+            if detected_at is None or detected_at.tzinfo is None:
+                result.update(failed=True, msg="detected_at must be an ISO 8601 time with a timezone, "
+                                               "e.g. 2026-11-27T17:50:00Z; got %r" % args["detected_at"])
+                return result
+        try:
+            settings = host_settings(host, variables)
+        except SettingsError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        health = args.get("health")
+        if health is None and "facts_result" not in args:
+            health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
+        evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
+                                   detected_at=detected_at)
+        alarms = evaluation.pop("alarms")
+        result.update(
+            changed=False,
+            alarms=alarms,
+            evaluation=evaluation,
+            msg=summary_lines(dict(evaluation, alarms=alarms)),
+            ansible_facts={"imagicle_alarms": alarms, "imagicle_evaluation": evaluation},
+        )
+        return result

@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: evaluate
+short_description: Turn a host's health facts into alarms with priorities and response deadlines
+version_added: 0.1.0
+description:
+  - Runs on the controller. Reads the host's C(imagicle_health) (from O(facts_result), O(health) or the
+    host's facts) and applies the rules catalogue to it; returns the alarms, also as the fact
+    C(imagicle_alarms), and the host's eligibility for proactive support as C(imagicle_evaluation).
+  - Each alarm has a priority (P1 to P4), a fingerprint that stays the same as long as the same condition
+    holds, and a response deadline computed from the customer's plan and business calendar.
+  - A host that could not be reached, whose health check failed, or whose facts are missing or of an
+    unknown schema version gets one alarm, C(host_not_reporting), and nothing else.
+  - The host's settings come from its inventory variables - C(imagicle_customer), C(imagicle_sla) (plan,
+    timezone, holidays, calendars), C(imagicle_consent), C(imagicle_cloud_connected),
+    C(imagicle_rules_catalogue), C(imagicle_rule_overrides) and C(imagicle_rule_overrides_host). Malformed
+    settings fail the task with a message naming the variable and the key.
+  - The rules, their thresholds and default priorities are described in the project's C(docs/alarms.md).
+author:
+  - imagicle.proactive contributors (@imagicle-proactive)
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: all
+options:
+  facts_result:
+    description:
+      - The registered result of the M(imagicle.proactive.appsuite_facts) task. It tells an unreachable host
+        (with C(ignore_unreachable)) or a failed check apart from a healthy one.
+    type: dict
+  health:
+    description:
+      - The C(imagicle_health) facts to evaluate, when not taken from O(facts_result) or the host's facts.
+    type: dict
+  detected_at:
+    description:
+      - When the alarms are considered detected, ISO 8601 with a timezone. Defaults to now.
+    type: str
+notes:
+  - Without consent (C(imagicle_consent=true)) or on the basic plan the alarms are still computed and shown,
+    with C(eligible=false); the cases callback sends nothing about such a host.
+seealso:
+  - module: imagicle.proactive.appsuite_facts
+"""
+
+EXAMPLES = r"""
+- name: Collect the health facts
+  imagicle.proactive.appsuite_facts:
+  register: facts
+  ignore_unreachable: true
+  failed_when: false
+
+- name: Alarms and deadlines
+  imagicle.proactive.evaluate:
+    facts_result: "{{ facts }}"
+
+- name: Show the P1 alarms
+  ansible.builtin.debug:
+    msg: "{{ imagicle_alarms | selectattr('priority', 'eq', 'P1') | map(attribute='summary') }}"
+"""
+
+RETURN = r"""
+alarms:
+  description: The alarms, most urgent first (also in the fact C(imagicle_alarms)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Rule id, for example V(disk_space) or V(voip_stack_crashed).
+      type: str
+    priority:
+      description: P1 to P4.
+      type: str
+    subject:
+      description: What the alarm is about on the host (a mount point, a process id, an application), or empty.
+      type: str
+    fingerprint:
+      description: Stable id of the condition (customer, host, rule, subject).
+      type: str
+    summary:
+      description: One line saying what is wrong, with the numbers.
+      type: str
+    evidence:
+      description: The figures that triggered the alarm.
+      type: dict
+    due:
+      description: Response deadline, ISO 8601 UTC.
+      type: str
+    response_target_minutes:
+      description: The plan's response target for the priority, in (business) minutes.
+      type: int
+    page:
+      description: Whether the plan pages the on-call engineer for this alarm (platinum P1).
+      type: bool
+    eligible:
+      description: Whether the host is eligible for proactive cases.
+      type: bool
+  sample:
+    - rule: disk_space
+      priority: P3
+      subject: /srv/appsuite
+      summary: /srv/appsuite is 96.0 % full (2 MB free)
+      due: "2026-11-30T11:50:00Z"
+evaluation:
+  description: The host's customer, plan, eligibility (with reasons) and reporting state (also the fact C(imagicle_evaluation)).
+  returned: always
+  type: dict
+  sample:
+    customer: acme
+    plan: gold
+    reporting: true
+    eligibility: {eligible: false, reasons: ["plan basic has no proactive support"], consent: true}
+msg:
+  description: The alarms as readable lines.
+  returned: always
+  type: list
+  elements: str
+"""

@@ -1,0 +1,942 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules catalogue and the evaluation of one host's ``imagicle_health`` into alarms.
+
+A rule names a *check*: a Python function of this file, chosen from the fixed registry
+:data:`CHECKS`. There is no expression language: nothing the host sends is ever evaluated or
+used as a template; host-supplied strings only ever become values in an alarm's ``evidence``.
+
+* :func:`load_catalogue` reads and validates a catalogue file (``default_rules.yml`` beside this
+  file when no path is given).
+* :func:`apply_overrides` applies inventory overrides (``imagicle_rule_overrides`` for a group,
+  then ``imagicle_rule_overrides_host`` for a host) and returns a new catalogue.
+* :func:`evaluate` turns one host's facts into :class:`Alarm` objects, without response
+  deadlines (the SLA module adds those).
+
+Every mistake in a catalogue or an override raises :class:`RulesError` naming the file or the
+inventory variable, the key path and what is allowed. The catalogue is documented, rule by rule,
+in the project's ``docs/alarms.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import string
+import types
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import yaml
+
+from ansible_collections.imagicle.proactive.plugins.module_utils.appsuite_health import SCHEMA_VERSION
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors.release import parse_release, release_key
+DEFAULT_CATALOGUE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_rules.yml")
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+FAMILIES = (
+    "service_degradation",
+    "disk_saturation",
+    "capacity_saturation",
+    "cloud_connection",
+    "web",
+    "security",
+    "monitoring",
+)
+# The sections of schema_version 1, in the order the module returns them.
+SECTIONS = ("system", "processes", "disks", "database", "webserver", "events", "capacity", "replication", "cloud", "release")
+# Capacity applications the capacity collector knows.
+CAPACITY_APPS = ("call_recording", "advanced_queuing", "ivr")
+PROCESS_ROLES = ("voip_stack", "application", "service")
+ALL_SECTIONS_MARK = "*"
+NOT_REPORTING_RULE = "host_not_reporting"
+COLLECTOR_FAILING_RULE = "collector_failing"
+
+RULE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+RULE_KEYS = (
+    "id", "family", "section", "check", "title", "summary", "enabled", "priority",
+    "warn", "crit", "warn_priority", "crit_priority", "warn_title", "crit_title", "params",
+)
+LEVEL_KEYS = ("warn", "crit", "warn_priority", "crit_priority")
+# Longest host-supplied text kept in evidence; error texts and problems get a little more.
+TEXT_LIMIT = 120
+LONG_TEXT_LIMIT = 300
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RulesError(Exception):
+    """A rules catalogue or an override is wrong; the message says where and what is allowed."""
+
+
+# --- host-supplied values -------------------------------------------------------------------
+
+
+def clean_text(value, limit: int = TEXT_LIMIT) -> str:
+    """Host-supplied text made safe to show: no control or bidi characters, at most ``limit`` long.
+
+    Numbers are written out; None is ""; anything else (a list, a mapping) is only named by its
+    type, so that a malformed fact never copies a whole structure into an alarm.
+    """
+    if isinstance(value, str):
+        text = value
+    elif value is None:
+        return ""
+    elif isinstance(value, (bool, int, float)):
+        text = str(value)
+    else:
+        return "<%s>" % type(value).__name__
+    if len(text) > limit * 4:
+        text = text[:limit * 4]
+    text = _UNSAFE_CHARACTERS.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[:limit - 3].rstrip() + "..."
+    return text
+
+
+def number(value):
+    """``value`` when it is a finite int or float (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _mb(value):
+    value = number(value)
+    return None if value is None else round(value / 1048576.0, 1)
+
+
+def _items(value) -> list:
+    """The mappings of a list fact; anything else is no data."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+# --- the catalogue --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a check: its kind, default and bounds."""
+
+    kind: str  # number | integer | choice | release
+    default: Any
+    doc: str
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckSpec:
+    """A check of the registry: the function, the section it reads and what it returns."""
+
+    name: str
+    section: str
+    function: Callable[[dict, Rule], list]
+    # Evidence keys with a sample value each (used to validate summaries at load time).
+    evidence: Mapping[str, Any]
+    params: Mapping[str, ParamSpec]
+    # None: one priority; "above": warn/crit levels as the value rises; "below": as it falls.
+    levels: str | None = None
+    # percent: warn/crit must lie within 0..100.
+    level_unit: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One validated rule of a catalogue."""
+
+    id: str
+    family: str
+    section: str
+    check: str
+    title: str
+    summary: str
+    enabled: bool = True
+    priority: str | None = None
+    warn: float | None = None
+    crit: float | None = None
+    warn_priority: str | None = None
+    crit_priority: str | None = None
+    warn_title: str | None = None
+    crit_title: str | None = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """A validated, immutable set of rules and where it came from (file, then overrides)."""
+
+    rules: tuple[Rule, ...]
+    sources: tuple[str, ...]
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id, or None."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+    def ids(self) -> list[str]:
+        return [rule.id for rule in self.rules]
+
+
+# --- alarms ---------------------------------------------------------------------------------
+
+
+def fingerprint(customer: str, host: str, rule_id: str, subject: str) -> str:
+    """A stable id of one condition: sha256 of the JSON list of its parts, first 20 hex digits."""
+    parts = json.dumps([customer, host, rule_id, subject], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(parts.encode("ascii")).hexdigest()[:20]
+
+
+@dataclasses.dataclass(frozen=True)
+class Alarm:
+    """One condition of one host; no response deadline (the SLA module adds it)."""
+
+    rule: str
+    title: str
+    family: str
+    priority: str
+    level: str | None
+    customer: str
+    host: str
+    subject: str
+    fingerprint: str
+    summary: str
+    evidence: Mapping[str, Any]
+    detected_at: str
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "family": self.family,
+            "priority": self.priority,
+            "level": self.level,
+            "customer": self.customer,
+            "host": self.host,
+            "subject": self.subject,
+            "fingerprint": self.fingerprint,
+            "summary": self.summary,
+            "evidence": dict(self.evidence),
+            "detected_at": self.detected_at,
+        }
+
+
+def render_summary(rule: Rule, title: str, evidence: Mapping[str, Any]) -> str:
+    """The rule's summary filled with the evidence; a plain listing if a value does not fit its format."""
+    values = {key: ("unknown" if value is None else value) for key, value in evidence.items()}
+    try:
+        return rule.summary.format_map(values)
+    except (ValueError, TypeError, KeyError, IndexError):
+        shown = ", ".join("%s=%s" % (key, values[key]) for key in sorted(values))
+        return "%s (%s)" % (title, shown)
+
+
+def _utc_text(moment: datetime) -> str:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise RulesError("detected_at must be a timezone-aware datetime, got %r" % (moment,))
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _make_alarm(rule: Rule, level: str | None, subject: str, evidence: dict, host: str, customer: str, stamp: str) -> Alarm:
+    if level is None:
+        priority, title = rule.priority, rule.title
+    elif level == "crit":
+        priority, title = rule.crit_priority, rule.crit_title or rule.title
+    else:
+        priority, title = rule.warn_priority, rule.warn_title or rule.title
+    return Alarm(
+        rule=rule.id,
+        title=title,
+        family=rule.family,
+        priority=priority,
+        level=level,
+        customer=customer,
+        host=host,
+        subject=subject,
+        fingerprint=fingerprint(customer, host, rule.id, subject),
+        summary=render_summary(rule, title, evidence),
+        evidence=types.MappingProxyType(evidence),
+        detected_at=stamp,
+    )
+
+
+# --- checks ---------------------------------------------------------------------------------
+# Each check takes (section, rule) and returns a list of findings (subject, level, evidence).
+# A check never fires on missing or malformed data: a value that is absent, null or of the wrong
+# type is "no data" (the collector_failing rule reports the collector's own errors).
+
+
+def _level_above(rule: Rule, value: float) -> tuple[str | None, float | None]:
+    """crit when value >= crit, warn when value >= warn, else nothing."""
+    if value >= rule.crit:
+        return "crit", rule.crit
+    if value >= rule.warn:
+        return "warn", rule.warn
+    return None, None
+
+
+def _level_below(rule: Rule, value: float) -> tuple[str | None, float | None]:
+    """crit when value < crit, warn when value < warn, else nothing."""
+    if value < rule.crit:
+        return "crit", rule.crit
+    if value < rule.warn:
+        return "warn", rule.warn
+    return None, None
+
+
+def check_process_down_or_restarted(section: dict, rule: Rule) -> list:
+    """A configured process of the rule's role that is not running, or restarted since the last run."""
+    role = rule.params["role"]
+    found = []
+    for item in _items(section.get("items")):
+        if item.get("role") != role:
+            continue
+        running = item.get("running")
+        if running is False:
+            state = "is not running"
+        elif running is True and item.get("restarted") is True:
+            state = "restarted since the last run"
+        else:
+            continue
+        process = clean_text(item.get("id"))
+        evidence = {
+            "process": process,
+            "application": clean_text(item.get("application")) or process,
+            "role": role,
+            "state": state,
+            "running": running is True,
+            "restarted": item.get("restarted") is True,
+            "count": number(item.get("count")),
+        }
+        found.append((process, None, evidence))
+    return found
+
+
+def check_replication_unhealthy(section: dict, rule: Rule) -> list:
+    """HA replication configured and not healthy, or the peer clock off by more than the limit."""
+    if section.get("configured") is not True:
+        return []
+    skew = number(section.get("clock_skew_seconds"))
+    limit = rule.params["max_clock_skew_seconds"]
+    skew_too_large = skew is not None and abs(skew) > limit
+    if section.get("healthy") is not False and not skew_too_large:
+        return []
+    details = [clean_text(section.get(key), LONG_TEXT_LIMIT) for key in ("reason", "problem") if section.get(key)]
+    if skew_too_large and not any("clock" in detail for detail in details):
+        details.append("peer clock differs by %.1f s (more than %s s inhibits replication)" % (skew, limit))
+    evidence = {
+        "state": clean_text(section.get("state")) or "unknown",
+        "reason": clean_text(section.get("reason"), LONG_TEXT_LIMIT),
+        "peer": clean_text(section.get("peer")),
+        "clock_skew_seconds": skew,
+        "detail": clean_text("; ".join(details), LONG_TEXT_LIMIT) or "no reason given",
+    }
+    return [("", None, evidence)]
+
+
+def check_disk_used_percent(section: dict, rule: Rule) -> list:
+    """Each measured filesystem whose used_percent reaches warn or crit."""
+    found = []
+    for item in _items(section.get("items")):
+        if item.get("error"):
+            continue
+        used = number(item.get("used_percent"))
+        if used is None:
+            continue
+        level, threshold = _level_above(rule, used)
+        if level is None:
+            continue
+        mount = clean_text(item.get("mount"))
+        evidence = {
+            "mount": mount,
+            "used_percent": used,
+            "free_mb": _mb(item.get("free_bytes")),
+            "total_mb": _mb(item.get("total_bytes")),
+            "threshold": threshold,
+        }
+        found.append((mount, level, evidence))
+    return found
+
+
+def check_database_used_percent(section: dict, rule: Rule) -> list:
+    """The database's size against its limit (only when a limit is known)."""
+    if section.get("configured") is not True:
+        return []
+    used = number(section.get("used_percent"))
+    if used is None:
+        return []
+    level, threshold = _level_above(rule, used)
+    if level is None:
+        return []
+    evidence = {
+        "engine": clean_text(section.get("engine")),
+        "database": clean_text(section.get("name")),
+        "used_percent": used,
+        "size_mb": _mb(section.get("size_bytes")),
+        "limit_mb": _mb(section.get("limit_bytes")),
+        "limit_source": clean_text(section.get("limit_source")),
+        "threshold": threshold,
+    }
+    return [("", level, evidence)]
+
+
+def check_capacity_available(section: dict, rule: Rule) -> list:
+    """An application's free channels or licences at or below ``available_at_most``."""
+    app = rule.params["app"]
+    apps = section.get("apps")
+    usage = apps.get(app) if isinstance(apps, dict) else None
+    if not isinstance(usage, dict) or usage.get("error"):
+        return []
+    available = number(usage.get("available"))
+    licensed = number(usage.get("licensed"))
+    in_use = number(usage.get("in_use"))
+    if available is None or available > rule.params["available_at_most"]:
+        return []
+    if licensed == 0 and not in_use:
+        # Nothing licensed and nothing in use: the application is not in use here.
+        return []
+    evidence = {
+        "app": app,
+        "in_use": in_use,
+        "licensed": licensed,
+        "available": available,
+        "used_percent": number(usage.get("used_percent")),
+    }
+    return [(app, None, evidence)]
+
+
+def check_cloud_unreachable(section: dict, rule: Rule) -> list:
+    """The vendor cloud endpoint did not answer as expected (``reachable`` false)."""
+    if section.get("reachable") is not False:
+        return []
+    evidence = {
+        "url": clean_text(section.get("url")),
+        "status_code": number(section.get("status_code")),
+        "problem": clean_text(section.get("problem"), LONG_TEXT_LIMIT) or "no reason given",
+    }
+    return [("", None, evidence)]
+
+
+def check_webserver_down(section: dict, rule: Rule) -> list:
+    """The web portal did not answer 2xx/3xx within the timeout (``up`` false)."""
+    if section.get("up") is not False:
+        return []
+    evidence = {
+        "url": clean_text(section.get("url")),
+        "status_code": number(section.get("status_code")),
+        "problem": clean_text(section.get("problem"), LONG_TEXT_LIMIT) or "no reason given",
+    }
+    return [("", None, evidence)]
+
+
+def check_webserver_latency_above(section: dict, rule: Rule) -> list:
+    """The web portal is up but answered slower than ``above_ms``."""
+    if section.get("up") is not True:
+        return []
+    latency = number(section.get("latency_ms"))
+    if latency is None or latency <= rule.params["above_ms"]:
+        return []
+    evidence = {
+        "url": clean_text(section.get("url")),
+        "latency_ms": latency,
+        "above_ms": rule.params["above_ms"],
+    }
+    return [("", None, evidence)]
+
+
+def check_tls_days_left(section: dict, rule: Rule) -> list:
+    """Days before the web portal's certificate expires, below warn or crit."""
+    tls = section.get("tls")
+    if not isinstance(tls, dict):
+        return []
+    days_left = number(tls.get("days_left"))
+    if days_left is None:
+        return []
+    level, threshold = _level_below(rule, days_left)
+    if level is None:
+        return []
+    evidence = {
+        "days_left": days_left,
+        "not_after": clean_text(tls.get("not_after")),
+        "certificate": clean_text(tls.get("subject")),
+        "threshold": threshold,
+    }
+    return [("", level, evidence)]
+
+
+def _failure(section_name: str, item: str, error) -> tuple:
+    where = "%s %s" % (section_name, item) if item else section_name
+    evidence = {
+        "section": section_name,
+        "item": item,
+        "where": where,
+        "error": clean_text(error, LONG_TEXT_LIMIT) or "no reason given",
+    }
+    return ("%s/%s" % (section_name, item) if item else section_name, None, evidence)
+
+
+def check_collector_error(health: dict, rule: Rule) -> list:
+    """Every section whose collector failed, and every item (disk, event source, application) with an error."""
+    found = []
+    for name in SECTIONS:
+        if name not in health:
+            continue
+        section = health[name]
+        if not isinstance(section, dict):
+            found.append(_failure(name, "", "the section is %s, not a mapping" % type(section).__name__))
+            continue
+        if section.get("error"):
+            found.append(_failure(name, "", section["error"]))
+        if name == "disks":
+            found.extend(_failure(name, clean_text(item.get("mount")), item["error"])
+                         for item in _items(section.get("items")) if item.get("error"))
+        elif name == "events":
+            found.extend(_failure(name, clean_text(item.get("path")), item["error"])
+                         for item in _items(section.get("sources")) if item.get("error"))
+        elif name == "capacity" and isinstance(section.get("apps"), dict):
+            found.extend(_failure(name, clean_text(app), usage["error"])
+                         for app, usage in section["apps"].items() if isinstance(usage, dict) and usage.get("error"))
+    return found
+
+
+def minimum_release_key(text: str) -> tuple:
+    """The ordering key of ``2020.Winter`` (any release of that season) or ``2020.Winter.1``."""
+    parts = str(text).strip().split(".")
+    if len(parts) == 2:
+        return release_key(parse_release("%s.%s.0" % (parts[0], parts[1])))
+    return release_key(parse_release(text))
+
+
+def check_release_older_than(section: dict, rule: Rule) -> list:
+    """The installed release is older than ``minimum`` (the proactive-support requirement)."""
+    if section.get("error") or number(section.get("year")) is None or number(section.get("number")) is None:
+        return []
+    try:
+        installed = release_key(section)
+    except (ValueError, TypeError, KeyError):
+        return []
+    minimum = rule.params["minimum"]
+    if installed >= minimum_release_key(minimum):
+        return []
+    raw = clean_text(section.get("raw")) or "%s.%s.%s" % (section.get("year"), clean_text(section.get("season")), section.get("number"))
+    evidence = {"release": raw, "minimum": minimum}
+    return [("", None, evidence)]
+
+
+def check_host_not_reporting(health, rule: Rule) -> list:
+    """Never called on facts: :func:`evaluate` uses this rule when there are no usable facts."""
+    return []
+
+
+_NO_PARAMS: Mapping[str, ParamSpec] = types.MappingProxyType({})
+
+CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
+    spec.name: spec for spec in (
+        CheckSpec(
+            name="process_down_or_restarted", section="processes", function=check_process_down_or_restarted,
+            evidence={"process": "voip_stack", "application": "VoIP stack", "role": "voip_stack",
+                      "state": "is not running", "running": False, "restarted": False, "count": 0},
+            params={"role": ParamSpec("choice", None, "the process role to watch", choices=PROCESS_ROLES)},
+        ),
+        CheckSpec(
+            name="replication_unhealthy", section="replication", function=check_replication_unhealthy,
+            evidence={"state": "failure", "reason": "peer unreachable", "peer": "ias-b", "clock_skew_seconds": 0.5,
+                      "detail": "peer unreachable"},
+            params={"max_clock_skew_seconds": ParamSpec("number", 15.0, "largest tolerated clock difference to the peer, s",
+                                                        minimum=0)},
+        ),
+        CheckSpec(
+            name="disk_used_percent", section="disks", function=check_disk_used_percent,
+            evidence={"mount": "/srv", "used_percent": 90.5, "free_mb": 100.0, "total_mb": 1000.0, "threshold": 85.0},
+            params=_NO_PARAMS, levels="above", level_unit="percent",
+        ),
+        CheckSpec(
+            name="database_used_percent", section="database", function=check_database_used_percent,
+            evidence={"engine": "mssql", "database": "ImagicleDB", "used_percent": 90.5, "size_mb": 9000.0,
+                      "limit_mb": 10240.0, "limit_source": "express_edition", "threshold": 80.0},
+            params=_NO_PARAMS, levels="above", level_unit="percent",
+        ),
+        CheckSpec(
+            name="capacity_available", section="capacity", function=check_capacity_available,
+            evidence={"app": "ivr", "in_use": 4, "licensed": 4, "available": 0, "used_percent": 100.0},
+            params={"app": ParamSpec("choice", None, "the licensed application", choices=CAPACITY_APPS),
+                    "available_at_most": ParamSpec("integer", 0, "fire when this many or fewer are free", minimum=0)},
+        ),
+        CheckSpec(
+            name="cloud_unreachable", section="cloud", function=check_cloud_unreachable,
+            evidence={"url": "https://api.imagicle.com/test", "status_code": 502, "problem": "timed out"},
+            params=_NO_PARAMS,
+        ),
+        CheckSpec(
+            name="webserver_down", section="webserver", function=check_webserver_down,
+            evidence={"url": "https://ias-a/", "status_code": 503, "problem": "HTTP 503"},
+            params=_NO_PARAMS,
+        ),
+        CheckSpec(
+            name="webserver_latency_above", section="webserver", function=check_webserver_latency_above,
+            evidence={"url": "https://ias-a/", "latency_ms": 2500.0, "above_ms": 2000},
+            params={"above_ms": ParamSpec("number", 2000, "fire when the answer took longer than this, ms", minimum=0)},
+        ),
+        CheckSpec(
+            name="tls_days_left", section="webserver", function=check_tls_days_left,
+            evidence={"days_left": 5.5, "not_after": "2026-12-01T00:00:00Z", "certificate": "ias-a", "threshold": 7.0},
+            params=_NO_PARAMS, levels="below",
+        ),
+        CheckSpec(
+            name="collector_error", section=ALL_SECTIONS_MARK, function=check_collector_error,
+            evidence={"section": "disks", "item": "/srv", "where": "disks /srv", "error": "cannot measure /srv"},
+            params=_NO_PARAMS,
+        ),
+        CheckSpec(
+            name="release_older_than", section="release", function=check_release_older_than,
+            evidence={"release": "2019.Summer.1", "minimum": "2020.Winter"},
+            params={"minimum": ParamSpec("release", "2020.Winter", "oldest supported release, YYYY.Season or YYYY.Season.N")},
+        ),
+        CheckSpec(
+            name="host_not_reporting", section=ALL_SECTIONS_MARK, function=check_host_not_reporting,
+            evidence={"reason": "unreachable"},
+            params=_NO_PARAMS,
+        ),
+    )
+})
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _type_name(value) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_priority(value, where: str) -> str:
+    if value not in PRIORITIES:
+        raise RulesError("%s: unknown priority %s; allowed: %s" % (where, json.dumps(value, default=str), ", ".join(PRIORITIES)))
+    return value
+
+
+def _check_text(value, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RulesError("%s: expected a non-empty string, got %s" % (where, _type_name(value)))
+    return value
+
+
+def _check_bool(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise RulesError("%s: expected true or false, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+    return value
+
+
+def _check_number(value, where: str, spec: CheckSpec | None = None) -> float:
+    if number(value) is None:
+        raise RulesError("%s: expected a number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+    if spec is not None and spec.level_unit == "percent" and not 0 <= value <= 100:
+        raise RulesError("%s: %s is not a percentage; allowed: 0 to 100" % (where, value))
+    return value
+
+
+def _check_param(value, param: ParamSpec, where: str):
+    if param.kind == "choice":
+        if value not in param.choices:
+            raise RulesError("%s: unknown value %s; allowed: %s" % (where, json.dumps(value, default=str), ", ".join(param.choices)))
+        return value
+    if param.kind == "release":
+        try:
+            if not isinstance(value, str):
+                raise TypeError(value)
+            minimum_release_key(value)
+        except (ValueError, TypeError):
+            raise RulesError("%s: expected a release like 2020.Winter or 2020.Winter.1 (Winter, Spring or Summer, as text), got %s %s"
+                             % (where, _type_name(value), json.dumps(value, default=str)))
+        return value.strip()
+    if param.kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RulesError("%s: expected a whole number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+    if number(value) is None:
+        raise RulesError("%s: expected a number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+    if param.minimum is not None and value < param.minimum:
+        raise RulesError("%s: %s is below the minimum %s" % (where, value, param.minimum))
+    return value
+
+
+def _check_level_order(fields: dict, spec: CheckSpec, where: str, separator: str) -> None:
+    warn, crit = fields["warn"], fields["crit"]
+    if spec.levels == "above" and warn > crit:
+        raise RulesError(
+            "%s%swarn: warn (%s) is above crit (%s); for this rule the value rises, so warn must be at most crit"
+            % (where, separator, warn, crit))
+    if spec.levels == "below" and warn < crit:
+        raise RulesError(
+            "%s%swarn: warn (%s) is below crit (%s); for this rule the value falls (a 'below' rule), so warn must be at least crit"
+            % (where, separator, warn, crit))
+
+
+def _check_summary(summary, spec: CheckSpec, where: str) -> str:
+    _check_text(summary, where)
+    allowed = sorted(spec.evidence)
+    try:
+        parsed = list(string.Formatter().parse(summary))
+    except ValueError as exc:
+        raise RulesError("%s: not a valid format string (%s); write fields as {name} and literal braces as {{ }}" % (where, exc))
+    for dummy, field, format_spec, conversion in parsed:
+        if field is None:
+            continue
+        if field not in spec.evidence:
+            raise RulesError("%s: field {%s} is not evidence of check %s; allowed fields: %s"
+                             % (where, field, spec.name, ", ".join(allowed)))
+        if conversion not in (None, "s", "r") or (format_spec and "{" in format_spec):
+            raise RulesError("%s: field {%s} uses a conversion or a nested field; allowed: {name} or {name:format}" % (where, field))
+    try:
+        summary.format_map(dict(spec.evidence))
+    except (ValueError, TypeError) as exc:
+        raise RulesError("%s: %s (sample evidence: %s)" % (where, exc, json.dumps(dict(spec.evidence))))
+    return summary
+
+
+def _check_params(values, spec: CheckSpec, where: str, base: Mapping[str, Any]) -> dict:
+    """Validate ``values`` as the check's parameters over ``base``; every parameter must end up set."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise RulesError("%s: expected a mapping of parameters, got %s" % (where, _type_name(values)))
+    merged = dict(base)
+    for key, value in values.items():
+        if key not in spec.params:
+            raise RulesError("%s.%s: unknown parameter of check %s; allowed: %s"
+                             % (where, key, spec.name, ", ".join(sorted(spec.params)) or "none"))
+        merged[key] = _check_param(value, spec.params[key], "%s.%s" % (where, key))
+    for key, param in spec.params.items():
+        if key not in merged:
+            if param.default is None:
+                raise RulesError("%s.%s: missing; check %s needs it (%s; allowed: %s)"
+                                 % (where, key, spec.name, param.doc, ", ".join(param.choices) or param.kind))
+            merged[key] = param.default
+    return merged
+
+
+def _rule_from_mapping(entry, where: str, seen: set) -> Rule:
+    if not isinstance(entry, dict):
+        raise RulesError("%s: expected a mapping (a rule), got %s" % (where, _type_name(entry)))
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+        raise RulesError("%s.id: expected a rule id of lowercase letters, digits and _ (e.g. disk_space), got %s"
+                         % (where, json.dumps(rule_id, default=str)))
+    where = "%s (%s)" % (where, rule_id)
+    if rule_id in seen:
+        raise RulesError("%s.id: duplicate rule id %s; every rule id must be unique" % (where, rule_id))
+    for key in entry:
+        if key not in RULE_KEYS:
+            raise RulesError("%s.%s: unknown key; allowed: %s" % (where, key, ", ".join(RULE_KEYS)))
+    for key in ("family", "section", "check", "title", "summary"):
+        if key not in entry:
+            raise RulesError("%s.%s: missing; every rule needs id, family, section, check, title and summary" % (where, key))
+    if entry["family"] not in FAMILIES:
+        raise RulesError("%s.family: unknown family %s; allowed: %s"
+                         % (where, json.dumps(entry["family"], default=str), ", ".join(FAMILIES)))
+    spec = CHECKS.get(entry["check"]) if isinstance(entry["check"], str) else None
+    if spec is None:
+        raise RulesError("%s.check: unknown check %s; allowed: %s"
+                         % (where, json.dumps(entry["check"], default=str), ", ".join(sorted(CHECKS))))
+    if entry["section"] != spec.section:
+        raise RulesError("%s.section: check %s reads section %s, not %s"
+                         % (where, spec.name, json.dumps(spec.section), json.dumps(entry["section"], default=str)))
+    fields: dict[str, Any] = {
+        "id": rule_id,
+        "family": entry["family"],
+        "section": entry["section"],
+        "check": spec.name,
+        "title": _check_text(entry["title"], where + ".title"),
+        "summary": _check_summary(entry["summary"], spec, where + ".summary"),
+        "enabled": _check_bool(entry.get("enabled", True), where + ".enabled"),
+    }
+    if spec.levels is None:
+        for key in LEVEL_KEYS + ("warn_title", "crit_title"):
+            if key in entry:
+                raise RulesError("%s.%s: check %s has a single priority; use priority (allowed: %s)"
+                                 % (where, key, spec.name, ", ".join(PRIORITIES)))
+        if "priority" not in entry:
+            raise RulesError("%s.priority: missing; allowed: %s" % (where, ", ".join(PRIORITIES)))
+        fields["priority"] = _check_priority(entry["priority"], where + ".priority")
+    else:
+        if "priority" in entry:
+            raise RulesError("%s.priority: check %s has two levels; use warn_priority and crit_priority" % (where, spec.name))
+        for key in LEVEL_KEYS:
+            if key not in entry:
+                raise RulesError("%s.%s: missing; a two-level rule needs %s" % (where, key, ", ".join(LEVEL_KEYS)))
+        fields["warn"] = _check_number(entry["warn"], where + ".warn", spec)
+        fields["crit"] = _check_number(entry["crit"], where + ".crit", spec)
+        fields["warn_priority"] = _check_priority(entry["warn_priority"], where + ".warn_priority")
+        fields["crit_priority"] = _check_priority(entry["crit_priority"], where + ".crit_priority")
+        for key in ("warn_title", "crit_title"):
+            if key in entry:
+                fields[key] = _check_text(entry[key], "%s.%s" % (where, key))
+        _check_level_order(fields, spec, where, ".")
+    fields["params"] = types.MappingProxyType(_check_params(entry.get("params"), spec, where + ".params", {}))
+    seen.add(rule_id)
+    return Rule(**fields)
+
+
+def catalogue_from_data(data, source: str) -> Catalogue:
+    """Validate already-parsed catalogue data (``{"version": 1, "rules": [...]}``)."""
+    if not isinstance(data, dict):
+        raise RulesError("%s: expected a mapping with a 'rules' list at the top, got %s" % (source, _type_name(data)))
+    for key in data:
+        if key not in ("version", "rules"):
+            raise RulesError("%s: %s: unknown top-level key; allowed: version, rules" % (source, key))
+    if data.get("version", 1) != 1:
+        raise RulesError("%s: version: unsupported catalogue version %s; allowed: 1" % (source, json.dumps(data.get("version"), default=str)))
+    entries = data.get("rules")
+    if not isinstance(entries, list) or not entries:
+        raise RulesError("%s: rules: expected a non-empty list of rules, got %s" % (source, _type_name(entries)))
+    seen: set[str] = set()
+    rules = tuple(_rule_from_mapping(entry, "%s: rules[%d]" % (source, index), seen) for index, entry in enumerate(entries))
+    return Catalogue(rules=rules, sources=(source,))
+
+
+def load_catalogue(path: str | None = None) -> Catalogue:
+    """Read and validate a catalogue file; ``None`` reads ``default_rules.yml`` beside this module."""
+    path = DEFAULT_CATALOGUE_PATH if path is None else path
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError("%s: cannot read the rules catalogue (%s); give the path of a readable YAML file" % (path, exc))
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)  # nosec B506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RulesError("%s: malformed YAML%s: %s" % (path, place, problem))
+    return catalogue_from_data(data, path)
+
+
+def _override_rule(rule: Rule, values, where: str) -> Rule:
+    spec = CHECKS[rule.check]
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise RulesError("%s: expected a mapping of settings, got %s" % (where, _type_name(values)))
+    own_keys = ("enabled",) + (("priority",) if spec.levels is None else LEVEL_KEYS)
+    allowed = own_keys + tuple(sorted(spec.params))
+    changes: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for key, value in values.items():
+        path = "%s.%s" % (where, key)
+        if key not in allowed:
+            raise RulesError("%s: unknown key for rule %s; allowed: %s" % (path, rule.id, ", ".join(allowed)))
+        if key == "enabled":
+            changes[key] = _check_bool(value, path)
+        elif key.endswith("priority"):
+            changes[key] = _check_priority(value, path)
+        elif key in ("warn", "crit"):
+            changes[key] = _check_number(value, path, spec)
+        else:
+            params[key] = value
+    if params:
+        changes["params"] = types.MappingProxyType(_check_params(params, spec, where, rule.params))
+    if spec.levels is not None and ("warn" in changes or "crit" in changes):
+        _check_level_order({"warn": changes.get("warn", rule.warn), "crit": changes.get("crit", rule.crit)}, spec, where, ".")
+    return dataclasses.replace(rule, **changes) if changes else rule
+
+
+def apply_overrides(catalogue: Catalogue, overrides, source: str) -> Catalogue:
+    """A new catalogue with ``overrides`` (``{rule_id: {key: value}}``) applied; ``source`` names the variable.
+
+    Allowed keys per rule: ``enabled``; ``priority`` (single-level rules) or ``warn``, ``crit``,
+    ``warn_priority``, ``crit_priority`` (two-level rules); and the parameters of the rule's check.
+    """
+    if overrides is None or overrides == {}:
+        return catalogue
+    if not isinstance(overrides, dict):
+        raise RulesError("%s: expected a mapping of rule id to settings, e.g. {disk_space: {warn: 80}}, got %s"
+                         % (source, _type_name(overrides)))
+    replaced = {}
+    known = catalogue.ids()
+    for rule_id, values in overrides.items():
+        rule = catalogue.rule(rule_id) if isinstance(rule_id, str) else None
+        if rule is None:
+            raise RulesError("%s.%s: unknown rule id; allowed: %s" % (source, rule_id, ", ".join(known)))
+        replaced[rule_id] = _override_rule(rule, values, "%s.%s" % (source, rule_id))
+    rules = tuple(replaced.get(rule.id, rule) for rule in catalogue.rules)
+    return Catalogue(rules=rules, sources=catalogue.sources + (source,))
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def not_reporting_reason(health) -> str | None:
+    """Why ``health`` cannot be evaluated (None when it can)."""
+    if health is None:
+        return "no health facts were returned (host unreachable or the module failed)"
+    if not isinstance(health, dict):
+        return "the health facts are %s, not a mapping" % type(health).__name__
+    version = health.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        return "the health facts have schema_version %s; this evaluator reads %d" % (clean_text(json.dumps(version, default=str)), SCHEMA_VERSION)
+    return None
+
+
+def not_reporting_alarm(catalogue: Catalogue, *, host: str, customer: str, reason: str, detected_at: datetime) -> Alarm | None:
+    """The single ``host_not_reporting`` alarm of a host with no usable facts (None if that rule is disabled)."""
+    rule = catalogue.rule(NOT_REPORTING_RULE)
+    stamp = _utc_text(detected_at)
+    if rule is None or not rule.enabled:
+        return None
+    evidence = {"reason": clean_text(reason, LONG_TEXT_LIMIT) or "no reason given"}
+    return _make_alarm(rule, None, "", evidence, host, customer, stamp)
+
+
+def _shape_failure(catalogue: Catalogue, rule: Rule, exc: Exception) -> tuple[Rule, tuple] | None:
+    """A collector_failing finding for facts whose shape a check could not read."""
+    failing = catalogue.rule(COLLECTOR_FAILING_RULE)
+    if failing is None or not failing.enabled:
+        return None
+    error = "facts of this section have an unexpected shape (rule %s: %s)" % (rule.id, type(exc).__name__)
+    return failing, _failure(rule.section, "", error)
+
+
+def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected_at: datetime) -> list[Alarm]:
+    """The alarms of one host's facts: one per firing condition, in catalogue order.
+
+    Facts that are None, not a mapping or of another schema_version give only the
+    ``host_not_reporting`` alarm.
+    """
+    stamp = _utc_text(detected_at)
+    reason = not_reporting_reason(health)
+    if reason is not None:
+        alarm = not_reporting_alarm(catalogue, host=host, customer=customer, reason=reason, detected_at=detected_at)
+        return [alarm] if alarm is not None else []
+    alarms: list[Alarm] = []
+    seen: set[str] = set()
+    for rule in catalogue.rules:
+        if not rule.enabled or rule.id == NOT_REPORTING_RULE:
+            continue
+        spec = CHECKS[rule.check]
+        if spec.section == ALL_SECTIONS_MARK:
+            section = health
+        else:
+            section = health.get(rule.section)
+            if not isinstance(section, dict):
+                continue
+        try:
+            findings = [(rule, finding) for finding in spec.function(section, rule)]
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            fallback = _shape_failure(catalogue, rule, exc)
+            findings = [fallback] if fallback is not None else []
+        for fired, (subject, level, evidence) in findings:
+            alarm = _make_alarm(fired, level, subject, evidence, host, customer, stamp)
+            if alarm.fingerprint not in seen:
+                seen.add(alarm.fingerprint)
+                alarms.append(alarm)
+    return alarms

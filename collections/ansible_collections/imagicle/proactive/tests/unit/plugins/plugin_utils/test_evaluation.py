@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The evaluate action's logic: settings from inventory, facts to alarms with deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
+    SettingsError,
+    evaluate_host,
+    host_settings,
+    summary_lines,
+)
+from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.health_fixture import (
+    healthy_health,
+    process,
+)
+
+# Friday 27 November 2026, 17:50 in Rome (16:50 UTC).
+FRIDAY_EVENING = datetime(2026, 11, 27, 16, 50, tzinfo=timezone.utc)
+
+VARIABLES = {
+    "imagicle_customer": "acme",
+    "imagicle_consent": True,
+    "imagicle_sla": {"plan": "gold", "timezone": "Europe/Rome", "holidays": {"country": "IT"}},
+}
+
+
+def settings(**changes):
+    variables = dict(VARIABLES)
+    variables.update(changes)
+    return host_settings("ias-a", variables)
+
+
+def facts_result(health):
+    return {"changed": False, "ansible_facts": {"imagicle_health": health}}
+
+
+def test_a_healthy_host_has_no_alarm_and_is_eligible():
+    result = evaluate_host(settings(), facts_result(healthy_health()), detected_at=FRIDAY_EVENING)
+    assert result["alarms"] == []
+    assert result["reporting"] is True
+    assert result["eligibility"] == {"eligible": True, "reasons": [], "consent": True}
+    assert summary_lines(result) == ["no alarm"]
+
+
+def test_a_full_disk_gets_p3_due_on_monday_in_business_hours():
+    health = healthy_health()
+    disk = health["disks"]["items"][0]
+    disk["used_percent"] = 96.0
+    result = evaluate_host(settings(), facts_result(health), detected_at=FRIDAY_EVENING)
+    [alarm] = result["alarms"]
+    assert (alarm["rule"], alarm["priority"], alarm["subject"]) == ("disk_space", "P3", disk["mount"])
+    # 10 minutes of Friday's business day, then 3 h 50 min of Monday from 09:00 Rome (08:00 UTC).
+    assert alarm["due"] == "2026-11-30T11:50:00Z"
+    assert alarm["response_calendar"] == "business" and alarm["response_target_minutes"] == 240
+    assert alarm["page"] is False and alarm["eligible"] is True and alarm["plan"] == "gold"
+    assert alarm["customer"] == "acme" and alarm["host"] == "ias-a"
+
+
+def test_a_platinum_p1_is_paged_and_due_in_sixty_clock_minutes():
+    health = healthy_health()
+    process(health, "voip_stack").update(running=False, count=0, pids=[])
+    sunday_night = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    result = evaluate_host(settings(imagicle_sla={"plan": "platinum"}), facts_result(health), detected_at=sunday_night)
+    [alarm] = result["alarms"]
+    assert (alarm["rule"], alarm["priority"]) == ("voip_stack_crashed", "P1")
+    assert alarm["due"] == "2026-11-29T03:00:00Z"
+    assert alarm["page"] is True
+
+
+def test_alarms_are_sorted_most_urgent_first():
+    health = healthy_health()
+    health["disks"]["items"][0]["used_percent"] = 90.0
+    health["cloud"].update(reachable=False, problem="connection refused")
+    result = evaluate_host(settings(), facts_result(health), detected_at=FRIDAY_EVENING)
+    assert [a["priority"] for a in result["alarms"]] == ["P1", "P4"]
+
+
+def test_an_unreachable_host_gets_one_not_reporting_alarm():
+    unreachable = {"unreachable": True, "msg": "Failed to connect to the host via ssh: timeout", "changed": False}
+    result = evaluate_host(settings(), unreachable, detected_at=FRIDAY_EVENING)
+    assert result["reporting"] is False and "unreachable" in result["not_reporting_reason"]
+    [alarm] = result["alarms"]
+    assert alarm["rule"] == "host_not_reporting" and alarm["priority"] == "P2"
+
+
+@pytest.mark.parametrize(
+    "result, reason",
+    [
+        ({"failed": True, "msg": "MODULE FAILURE: /usr/bin/python3: not found"}, "failed"),
+        ({"changed": False, "ansible_facts": {"imagicle_health": {"schema_version": 99}}}, "schema_version"),
+        ({"changed": False, "ansible_facts": {}}, "no health facts"),
+        ({"skipped": True}, "skipped"),
+    ],
+)
+def test_a_host_without_usable_facts_is_not_reporting(result, reason):
+    evaluation = evaluate_host(settings(), result, detected_at=FRIDAY_EVENING)
+    assert reason in evaluation["not_reporting_reason"]
+    assert [a["rule"] for a in evaluation["alarms"]] == ["host_not_reporting"]
+
+
+def test_without_consent_alarms_are_computed_but_not_eligible():
+    health = healthy_health()
+    health["cloud"].update(reachable=False, problem="connection refused")
+    result = evaluate_host(settings(imagicle_consent=False), facts_result(health), detected_at=FRIDAY_EVENING)
+    assert result["eligibility"]["eligible"] is False and result["eligibility"]["consent"] is False
+    assert all(alarm["eligible"] is False for alarm in result["alarms"])
+    assert summary_lines(result)[0].startswith("no proactive cases for this host: ")
+
+
+def test_overrides_are_applied_group_then_host():
+    health = healthy_health()
+    health["disks"]["items"][0]["used_percent"] = 82.0
+    group = {"disk_space": {"warn": 80, "crit": 90}}
+    host = {"disk_space": {"warn_priority": "P3"}}
+    result = evaluate_host(settings(imagicle_rule_overrides=group, imagicle_rule_overrides_host=host),
+                           facts_result(health), detected_at=FRIDAY_EVENING)
+    [alarm] = result["alarms"]
+    assert (alarm["rule"], alarm["priority"]) == ("disk_space", "P3")
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"imagicle_customer": ""}, ["imagicle_customer"]),
+        ({"imagicle_consent": "yes"}, ["imagicle_consent"]),
+        ({"imagicle_sla": {"plan": "diamond"}}, ["imagicle_sla", "plan", "diamond"]),
+        ({"imagicle_sla": {"timezone": "Mars/Olympus"}}, ["imagicle_sla", "timezone"]),
+        ({"imagicle_rule_overrides": {"disk_space": {"warn": 99, "crit": 90}}}, ["imagicle_rule_overrides", "disk_space"]),
+        ({"imagicle_rule_overrides_host": {"no_such_rule": {}}}, ["imagicle_rule_overrides_host", "no_such_rule"]),
+    ],
+)
+def test_malformed_settings_name_the_variable_and_key(changes, words):
+    with pytest.raises(SettingsError) as info:
+        settings(**changes)
+    for word in words:
+        assert word in str(info.value)
