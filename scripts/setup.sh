@@ -27,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if [ "$what" = test ]; then
+  # A real Request Tracker for the case backend tests (SQLite database; started by the tests).
+  bash tests/services/install-rt.sh
+fi
+
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PY --version)"

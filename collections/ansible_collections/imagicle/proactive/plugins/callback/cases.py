@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: cases
+type: notification
+short_description: Open, update, resolve and reopen support cases from the alarms of the run
+version_added: 0.1.0
+description:
+  - Collects the alarms that M(imagicle.proactive.evaluate) returned for each host of the run, and the
+    hosts that were checked, and at the end of the run hands them to the case manager, which opens a
+    case for a new alarm, updates it when its priority changes, resolves it when its host was checked
+    and the alarm no longer fires, and reopens it when the condition is back within the reopen window.
+  - Every action goes through an outbox in the state store with an idempotency key, before it is sent;
+    what the backend cannot take now stays queued and is sent first at the next run.
+  - Hosts that are not eligible for proactive support (plan, consent, release) are left out entirely.
+  - A missing or wrong setting gives one warning and disables the plugin; it never fails the playbook.
+    At the end it prints how many cases were opened, updated, resolved, reopened, how many actions
+    wait in the outbox for the next run and how many the backend rejected.
+  - Paging the on-call engineer and mailing the customer are not built yet.
+author:
+  - imagicle.proactive contributors (@imagicle-proactive)
+requirements:
+  - enable in configuration (C(callbacks_enabled = imagicle.proactive.cases)); the project's ansible.cfg does
+options:
+  backend:
+    description: Where cases are kept. V(local) is the embedded register in the state store; V(rt) is Request Tracker.
+    type: str
+    choices: [local, rt]
+    default: local
+    env:
+      - name: IMAGICLE_CASES_BACKEND
+    ini:
+      - section: imagicle_cases
+        key: backend
+  store:
+    description:
+      - The state store, C(sqlite:///path) or a path for SQLite, C(postgresql://user@host:port/db) for PostgreSQL
+        (the password from C(PGPASSWORD) or the URL). Default is a SQLite file in the user's state directory.
+    type: str
+    env:
+      - name: IMAGICLE_STATE_STORE
+    ini:
+      - section: imagicle_cases
+        key: store
+  reopen_window_hours:
+    description: A condition back within this many hours after its case was resolved reopens that case.
+    type: float
+    default: 24
+    env:
+      - name: IMAGICLE_CASES_REOPEN_WINDOW_HOURS
+    ini:
+      - section: imagicle_cases
+        key: reopen_window_hours
+  retry_attempts:
+    description: Attempts per action within one run before it waits for the next run.
+    type: int
+    default: 3
+    env:
+      - name: IMAGICLE_CASES_RETRY_ATTEMPTS
+    ini:
+      - section: imagicle_cases
+        key: retry_attempts
+  rt_url:
+    description: Base URL of Request Tracker (without C(/REST/2.0)), for O(backend=rt).
+    type: str
+    env:
+      - name: IMAGICLE_RT_URL
+    ini:
+      - section: imagicle_cases
+        key: rt_url
+  rt_token:
+    description: Request Tracker auth token, for O(backend=rt). Keep it out of files; give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_RT_TOKEN
+  rt_queue:
+    description: Request Tracker queue of the cases.
+    type: str
+    default: General
+    env:
+      - name: IMAGICLE_RT_QUEUE
+    ini:
+      - section: imagicle_cases
+        key: rt_queue
+  rt_key_field:
+    description: Request Tracker custom field that holds each case's idempotency key.
+    type: str
+    default: AlarmKey
+    env:
+      - name: IMAGICLE_RT_KEY_FIELD
+    ini:
+      - section: imagicle_cases
+        key: rt_key_field
+"""
+
+from datetime import datetime, timedelta, timezone
+
+from ansible.plugins.callback import CallbackBase
+
+try:
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases as case_manager
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
+except ImportError as import_error:  # pragma: no cover - reported when the plugin starts
+    IMPORT_ERROR = import_error
+else:
+    IMPORT_ERROR = None
+
+EVALUATE_ACTIONS = frozenset(("imagicle.proactive.evaluate", "evaluate"))
+
+
+class CallbackModule(CallbackBase):
+    """Hands the run's alarms to the case manager at the end of the run."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "notification"
+    CALLBACK_NAME = "imagicle.proactive.cases"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super().__init__(display=display)
+        self.disabled = False
+        self.alarms = []
+        self.checked_hosts = set()
+        self.evaluated = False
+
+    def _disable(self, why: str) -> None:
+        self._display.warning("imagicle.proactive.cases is disabled for this run: %s" % why)
+        self.disabled = True
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        if IMPORT_ERROR is not None:
+            self._disable("a library it needs is missing (%s)" % IMPORT_ERROR)
+            return
+        if self.get_option("backend") == "rt":
+            missing = [name for name in ("rt_url", "rt_token") if not self.get_option(name)]
+            if missing:
+                self._disable("backend rt needs %s (environment IMAGICLE_RT_URL, IMAGICLE_RT_TOKEN)"
+                              % " and ".join(missing))
+        if (self.get_option("reopen_window_hours") or 0) < 0:
+            self._disable("reopen_window_hours must not be negative")
+
+    def v2_runner_on_ok(self, result):
+        if self.disabled or result._task.action not in EVALUATE_ACTIONS:
+            return
+        data = result._result
+        evaluation = data.get("evaluation") or {}
+        self.evaluated = True
+        if (evaluation.get("eligibility") or {}).get("eligible"):
+            if evaluation.get("reporting"):
+                self.checked_hosts.add(evaluation.get("host") or result._host.get_name())
+            self.alarms.extend(alarm for alarm in data.get("alarms") or [] if isinstance(alarm, dict))
+
+    def _backends(self, store) -> dict:
+        backends = {"local": LocalBackend(store)}
+        if self.get_option("backend") == "rt":
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.rt import RtBackend
+
+            backends["rt"] = RtBackend(self.get_option("rt_url"), token=self.get_option("rt_token"),
+                                       queue=self.get_option("rt_queue"), key_field=self.get_option("rt_key_field"))
+        return backends
+
+    def v2_playbook_on_stats(self, stats):
+        if self.disabled or not self.evaluated:
+            return
+        now = datetime.now(timezone.utc)
+        try:
+            with open_store(self.get_option("store")) as store:
+                with store.run_lock("imagicle.proactive.cases", ttl_seconds=900):
+                    backends = self._backends(store)
+                    attempts = max(1, int(self.get_option("retry_attempts") or 1))
+                    # What earlier runs could not send goes first.
+                    report = case_manager.drain(store, backends, now, attempts_in_run=attempts)
+                    case_manager.plan_run(store, self.alarms, self.checked_hosts, self.get_option("backend"), now,
+                                          timedelta(hours=float(self.get_option("reopen_window_hours"))), report)
+                    case_manager.drain(store, backends, now, report, attempts_in_run=attempts)
+        except StoreError as exc:
+            self._display.warning("imagicle.proactive.cases: the state store failed, no case was changed: %s" % exc)
+            return
+        except Exception as exc:  # pylint: disable=broad-except  # a callback must never break the run
+            self._display.warning("imagicle.proactive.cases: %s: %s; what was queued stays queued" % (type(exc).__name__, exc))
+            return
+        self._display.banner("IMAGICLE CASES (%s)" % self.get_option("backend"))
+        self._display.display("  " + " | ".join("%s %d" % row for row in report.as_rows()))
+        for problem in report.problems:
+            self._display.warning("imagicle.proactive.cases: %s" % problem)

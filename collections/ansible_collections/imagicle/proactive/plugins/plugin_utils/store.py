@@ -1,0 +1,916 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state store: what the controller remembers between runs.
+
+One interface, two engines:
+
+* SQLite (the default): a file on the controller, ``DEFAULT_SQLITE_PATH`` unless a path or a
+  ``sqlite:///ABSOLUTE/PATH`` URL is given.  WAL journal, a busy timeout, and every write in a
+  short ``BEGIN IMMEDIATE`` transaction, so several runs on one controller can share it.
+* PostgreSQL (AWX, several controllers): ``postgresql://USER:PASSWORD@HOST:PORT/DB`` through
+  psycopg2, every operation in its own transaction.
+
+It keeps the fingerprint -> case map (``cases``), the outbox of outbound actions with their
+idempotency keys (``outbox``), the embedded case register of the ``local`` CRM backend
+(``local_cases``, ``local_comments``), metric history (``metrics``) and the run lock
+(``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
+docs/state-store.md in the project for the tables and how to inspect them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import re
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+try:
+    import psycopg2
+except ImportError:
+    psycopg2 = None
+
+DEFAULT_SQLITE_PATH = "~/.local/state/imagicle-proactive/state.sqlite"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+POSTGRESQL_CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_LOCK_NAME = "run"
+
+CASE_STATUSES = ("open", "resolved")
+OUTBOX_KINDS = ("open", "update", "resolve", "reopen", "page", "unpage", "mail")
+OUTBOX_STATUSES = ("queued", "sent", "parked")
+
+# Key of the PostgreSQL transaction-level advisory lock that serialises migrations.
+_PG_MIGRATION_LOCK_KEY = 7_415_230_118
+_LOCAL_ID_PREFIX = "LOCAL-"
+_SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class StoreError(Exception):
+    """The state store cannot be opened or used; the message says where and what to do."""
+
+
+class StoreLocked(StoreError):
+    """Another run holds the run lock."""
+
+
+# --- records -------------------------------------------------------------------------------------
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise ValueError("%s must be a datetime, not %r" % (field, type(value).__name__))
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("%s must be a timezone-aware datetime (got naive %s)" % (field, value.isoformat()))
+    return value.astimezone(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _check_choice(value: str, allowed: Sequence[str], field: str) -> None:
+    if value not in allowed:
+        raise ValueError("%s must be one of %s, not %r" % (field, ", ".join(allowed), value))
+
+
+@dataclasses.dataclass
+class CaseRecord:
+    """One alarm fingerprint and the support case that tracks it."""
+
+    fingerprint: str
+    customer: str | None
+    host: str | None
+    rule: str | None
+    subject: str | None
+    priority: str | None
+    status: str
+    backend: str | None
+    case_ref: str | None
+    title: str | None
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    reopen_count: int = 0
+    paged: bool = False
+    page_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            raise ValueError("a case record needs a fingerprint")
+        _check_choice(self.status, CASE_STATUSES, "case status")
+        self.opened_at = _utc(self.opened_at, "opened_at")
+        self.updated_at = _utc(self.updated_at, "updated_at")
+        self.resolved_at = _utc(self.resolved_at, "resolved_at")
+        self.reopen_count = int(self.reopen_count)
+        self.paged = bool(self.paged)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
+        out = dataclasses.asdict(self)
+        for name in ("opened_at", "updated_at", "resolved_at"):
+            out[name] = _iso(out[name])
+        return out
+
+
+@dataclasses.dataclass
+class OutboxItem:
+    """One outbound action, stored before it is sent; ``key`` is its idempotency key."""
+
+    key: str
+    kind: str
+    backend: str
+    fingerprint: str | None
+    payload: dict[str, Any]
+    status: str = "queued"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    result: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("an outbox item needs an idempotency key")
+        _check_choice(self.kind, OUTBOX_KINDS, "outbox kind")
+        _check_choice(self.status, OUTBOX_STATUSES, "outbox status")
+        self.next_attempt_at = _utc(self.next_attempt_at, "next_attempt_at")
+        self.created_at = _utc(self.created_at, "created_at")
+        self.sent_at = _utc(self.sent_at, "sent_at")
+        self.attempts = int(self.attempts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
+        out = dataclasses.asdict(self)
+        for name in ("next_attempt_at", "created_at", "sent_at"):
+            out[name] = _iso(out[name])
+        return out
+
+
+# --- URLs ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class StoreLocation:
+    """Where a store lives, parsed from its URL; ``display`` is safe to print (no password)."""
+
+    engine: str  # "sqlite" or "postgresql"
+    display: str
+    path: str | None = None
+    connect_args: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    secrets: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+
+
+def _mask_url(url: str) -> str:
+    """The URL with any password (user:PASSWORD@ or ?password=) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, dummy, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = userinfo + "@" + hostport
+    query = parts.query
+    if query:
+        query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", query)
+    text = "%s://%s%s" % (parts.scheme, netloc, parts.path)
+    return text + ("?" + query if query else "")
+
+
+def _url_secrets(url: str) -> tuple[str, ...]:
+    found = set()
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)", url)
+    if match and "@" in match.group(1):
+        userinfo = match.group(1).rpartition("@")[0]
+        if ":" in userinfo:
+            raw = userinfo.split(":", 1)[1]
+            found.update({raw, unquote(raw), quote(unquote(raw), safe="")})
+    for pair in re.findall(r"(?i)(?:^|[?&])password=([^&#]*)", url):
+        found.update({pair, unquote(pair)})
+    return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def parse_store_url(url: str | None, source: str = "state store") -> StoreLocation:
+    """Parse a store URL (``None``, a path, ``sqlite:///PATH`` or ``postgresql://...``)."""
+    if url is None or (isinstance(url, str) and not url.strip()):
+        path = os.path.expanduser(DEFAULT_SQLITE_PATH)
+        return StoreLocation("sqlite", "sqlite://" + path, path=path)
+    if not isinstance(url, str):
+        raise StoreError("%s: the store URL must be a string, not %s" % (source, type(url).__name__))
+    secrets = _url_secrets(url)
+    display = _mask_url(url)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if not scheme:
+        path = os.path.abspath(os.path.expanduser(url))
+        return StoreLocation("sqlite", "sqlite://" + path, path=path)
+    if scheme == "sqlite":
+        rest = url[len("sqlite://"):]
+        path = os.path.expanduser(rest[1:]) if rest.startswith("/~") else rest
+        if not path.startswith("/"):
+            raise StoreError("%s %s: a SQLite URL needs an absolute path after sqlite:// "
+                             "(three slashes: sqlite:///var/lib/proactive/state.sqlite); or give a plain path"
+                             % (source, display))
+        path = os.path.normpath(path.split("?", 1)[0])
+        return StoreLocation("sqlite", "sqlite://" + path, path=path)
+    if scheme in ("postgresql", "postgres"):
+        return _parse_postgresql(url, source, display, secrets)
+    raise StoreError("%s %s: unsupported store URL scheme %r; use a path, sqlite:///ABSOLUTE/PATH or "
+                     "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" % (source, display, scheme))
+
+
+def _parse_postgresql(url: str, source: str, display: str, secrets: tuple[str, ...]) -> StoreLocation:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise StoreError("%s %s: not a valid PostgreSQL URL (%s); expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                         % (source, display, _scrub(str(exc), secrets))) from None
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise StoreError("%s %s: the PostgreSQL URL names no database; expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                         % (source, display))
+    args: dict[str, Any] = {"dbname": dbname}
+    if parts.hostname:
+        args["host"] = unquote(parts.hostname)
+    if port is not None:
+        args["port"] = port
+    if parts.username:
+        args["user"] = unquote(parts.username)
+    if parts.password is not None:
+        args["password"] = unquote(parts.password)
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        args[name] = value
+    args.setdefault("connect_timeout", POSTGRESQL_CONNECT_TIMEOUT_SECONDS)
+    args.setdefault("application_name", "imagicle.proactive")
+    if args.get("password"):
+        secrets = tuple(sorted(set(secrets) | {str(args["password"])}, key=len, reverse=True))
+    return StoreLocation("postgresql", display, connect_args=args, secrets=secrets)
+
+
+# --- migrations ----------------------------------------------------------------------------------
+
+# One list per engine; step N (1-based) brings the schema to version N.  Append, never edit.
+MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sqlite": (
+        (
+            """CREATE TABLE cases (
+                fingerprint TEXT PRIMARY KEY,
+                customer TEXT, host TEXT, rule TEXT, subject TEXT, priority TEXT,
+                status TEXT NOT NULL,
+                backend TEXT, case_ref TEXT, title TEXT,
+                opened_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT,
+                reopen_count INTEGER NOT NULL DEFAULT 0,
+                paged INTEGER NOT NULL DEFAULT 0,
+                page_ref TEXT)""",
+            "CREATE INDEX cases_status ON cases (status)",
+            "CREATE INDEX cases_customer ON cases (customer)",
+            "CREATE INDEX cases_host ON cases (host)",
+            """CREATE TABLE outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                key TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL, backend TEXT NOT NULL, fingerprint TEXT,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error TEXT,
+                created_at TEXT NOT NULL, sent_at TEXT,
+                result TEXT)""",
+            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+            "CREATE INDEX outbox_fingerprint ON outbox (fingerprint)",
+            """CREATE TABLE run_lock (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL, token TEXT NOT NULL,
+                host TEXT, pid INTEGER,
+                acquired_at TEXT NOT NULL, expires_at TEXT NOT NULL)""",
+        ),
+        (
+            """CREATE TABLE local_cases (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                key TEXT NOT NULL UNIQUE,
+                fields TEXT NOT NULL,
+                status TEXT NOT NULL, priority TEXT,
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+            "CREATE INDEX local_cases_status ON local_cases (status)",
+            """CREATE TABLE local_comments (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                case_id INTEGER NOT NULL REFERENCES local_cases (id) ON DELETE CASCADE,
+                at TEXT NOT NULL, body TEXT NOT NULL)""",
+            "CREATE INDEX local_comments_case ON local_comments (case_id, id)",
+            """CREATE TABLE metrics (
+                host TEXT NOT NULL, name TEXT NOT NULL, at TEXT NOT NULL, value REAL NOT NULL,
+                PRIMARY KEY (host, name, at))""",
+            "CREATE INDEX metrics_at ON metrics (at)",
+        ),
+    ),
+    "postgresql": (
+        (
+            """CREATE TABLE cases (
+                fingerprint TEXT PRIMARY KEY,
+                customer TEXT, host TEXT, rule TEXT, subject TEXT, priority TEXT,
+                status TEXT NOT NULL,
+                backend TEXT, case_ref TEXT, title TEXT,
+                opened_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, resolved_at TIMESTAMPTZ,
+                reopen_count INTEGER NOT NULL DEFAULT 0,
+                paged BOOLEAN NOT NULL DEFAULT FALSE,
+                page_ref TEXT)""",
+            "CREATE INDEX cases_status ON cases (status)",
+            "CREATE INDEX cases_customer ON cases (customer)",
+            "CREATE INDEX cases_host ON cases (host)",
+            """CREATE TABLE outbox (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL, backend TEXT NOT NULL, fingerprint TEXT,
+                payload JSONB NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TIMESTAMPTZ NOT NULL,
+                last_error TEXT,
+                created_at TIMESTAMPTZ NOT NULL, sent_at TIMESTAMPTZ,
+                result JSONB)""",
+            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+            "CREATE INDEX outbox_fingerprint ON outbox (fingerprint)",
+            """CREATE TABLE run_lock (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL, token TEXT NOT NULL,
+                host TEXT, pid INTEGER,
+                acquired_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
+        ),
+        (
+            """CREATE TABLE local_cases (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                fields JSONB NOT NULL,
+                status TEXT NOT NULL, priority TEXT,
+                created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)""",
+            "CREATE INDEX local_cases_status ON local_cases (status)",
+            """CREATE TABLE local_comments (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                case_id BIGINT NOT NULL REFERENCES local_cases (id) ON DELETE CASCADE,
+                at TIMESTAMPTZ NOT NULL, body TEXT NOT NULL)""",
+            "CREATE INDEX local_comments_case ON local_comments (case_id, id)",
+            """CREATE TABLE metrics (
+                host TEXT NOT NULL, name TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, value DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (host, name, at))""",
+            "CREATE INDEX metrics_at ON metrics (at)",
+        ),
+    ),
+}
+
+SCHEMA_VERSION = len(MIGRATIONS["sqlite"])
+
+_SCHEMA_VERSION_DDL = {
+    "sqlite": "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    "postgresql": "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+}
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+_CASE_COLUMNS = ("fingerprint", "customer", "host", "rule", "subject", "priority", "status", "backend", "case_ref",
+                 "title", "opened_at", "updated_at", "resolved_at", "reopen_count", "paged", "page_ref")
+_CASE_TIMES = ("opened_at", "updated_at", "resolved_at")
+_OUTBOX_COLUMNS = ("key", "kind", "backend", "fingerprint", "payload", "status", "attempts", "next_attempt_at",
+                   "last_error", "created_at", "sent_at", "result")
+_OUTBOX_TIMES = ("next_attempt_at", "created_at", "sent_at")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RunLock:
+    """The held run lock (yielded by :meth:`Store.run_lock`)."""
+
+    def __init__(self, store: Store, name: str, owner: str, token: str, acquired_at: datetime, expires_at: datetime):
+        self._store = store
+        self.name = name
+        self.owner = owner
+        self.token = token
+        self.acquired_at = acquired_at
+        self.expires_at = expires_at
+
+    def refresh(self, ttl_seconds: int = 900, now: datetime | None = None) -> None:
+        """Push the expiry ``ttl_seconds`` from now; StoreLocked when the lock was lost meanwhile."""
+        now = _utc(now, "now") or _now()
+        expires = now + timedelta(seconds=ttl_seconds)
+        with self._store._tx("refresh the run lock") as cur:
+            self._store._execute(cur, "UPDATE run_lock SET expires_at = ? WHERE name = ? AND token = ?",
+                                 (self._store._dt(expires), self.name, self.token))
+            if cur.rowcount != 1:
+                raise StoreLocked("%s: the run lock %r of %r expired and was taken over by another run; "
+                                  "stop this run and let the other one finish (raise ttl_seconds for long runs)"
+                                  % (self._store.display, self.name, self.owner))
+        self.expires_at = expires
+
+    def __repr__(self) -> str:
+        return "RunLock(%r, owner=%r, expires_at=%s)" % (self.name, self.owner, _iso(self.expires_at))
+
+
+class Store:
+    """An open state store; use :func:`open_store` to get one."""
+
+    def __init__(self, location: StoreLocation, connection: Any, source: str):
+        self._location = location
+        self._conn = connection
+        self._source = source
+        self.engine = location.engine
+        self.display = location.display
+
+    def __repr__(self) -> str:
+        return "Store(%s %s)" % (self.engine, self.display)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    # -- plumbing --
+
+    def _fail(self, what: str, exc: BaseException) -> StoreError:
+        detail = _scrub(str(exc).strip() or type(exc).__name__, self._location.secrets)
+        hint = ""
+        if self.engine == "sqlite" and "locked" in detail:
+            hint = ("; another process kept the SQLite file locked for more than %d s: try again, or move "
+                    "the store to PostgreSQL when many runs share it" % SQLITE_BUSY_TIMEOUT_SECONDS)
+        elif self.engine == "postgresql" and self._conn is not None and getattr(self._conn, "closed", 0):
+            hint = "; the connection to PostgreSQL was lost: check the server and run again"
+        return StoreError("%s %s: cannot %s: %s%s" % (self._source, self.display, what, detail, hint))
+
+    def _db_errors(self) -> tuple[type[BaseException], ...]:
+        if self.engine == "sqlite":
+            return (sqlite3.Error,)
+        return (psycopg2.Error,)
+
+    @contextlib.contextmanager
+    def _tx(self, what: str, write: bool = True) -> Iterator[Any]:
+        """One short transaction; database errors become StoreError naming ``what``."""
+        if self._conn is None:
+            raise StoreError("%s %s: the store is closed; cannot %s" % (self._source, self.display, what))
+        conn = self._conn
+        errors = self._db_errors()
+        try:
+            if self.engine == "sqlite":
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            cur = conn.cursor()
+            yield cur
+            conn.commit()
+        except errors as exc:
+            self._rollback()
+            raise self._fail(what, exc) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.engine == "sqlite":
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+            else:
+                self._conn.rollback()
+
+    def _execute(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.engine == "postgresql":
+            sql = sql.replace("?", "%s")
+        cur.execute(sql, tuple(params))
+        return cur
+
+    def _executemany(self, cur: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.engine == "postgresql":
+            sql = sql.replace("?", "%s")
+        cur.executemany(sql, [tuple(row) for row in rows])
+
+    def _dt(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.strftime(_SQLITE_TIME_FORMAT) if self.engine == "sqlite" else value
+
+    def _from_dt(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(timezone.utc)
+        return datetime.strptime(value, _SQLITE_TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+    @staticmethod
+    def _json(value: Any) -> str | None:
+        return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+    @staticmethod
+    def _from_json(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+    # -- schema --
+
+    def schema_version(self) -> int:
+        """The version of the schema in the store (the number of migrations applied)."""
+        with self._tx("read the schema version", write=False) as cur:
+            row = self._execute(cur, "SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _migrate(self, migrations: Sequence[Sequence[str]]) -> None:
+        known = len(migrations)
+        with self._tx("apply schema migrations") as cur:
+            if self.engine == "postgresql":
+                self._execute(cur, "SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK_KEY,))
+            self._execute(cur, _SCHEMA_VERSION_DDL[self.engine])
+            row = self._execute(cur, "SELECT MAX(version) FROM schema_version").fetchone()
+            current = int(row[0] or 0)
+            if current > known:
+                raise StoreError(
+                    "%s %s: the store has schema version %d but this imagicle.proactive collection knows only up to "
+                    "version %d: a newer collection has written to it. Upgrade the imagicle.proactive collection "
+                    "on this controller (never downgrade or edit the store)" % (self._source, self.display, current, known))
+            for version in range(current + 1, known + 1):
+                for statement in migrations[version - 1]:
+                    self._execute(cur, statement)
+                self._execute(cur, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                              (version, self._dt(_now())))
+
+    # -- run lock --
+
+    @contextlib.contextmanager
+    def run_lock(self, owner: str, ttl_seconds: int = 900, *, name: str = DEFAULT_LOCK_NAME,
+                 now: datetime | None = None) -> Iterator[RunLock]:
+        """Hold the run lock ``name`` for the duration of the ``with`` block.
+
+        Another holder whose lock has not expired -> StoreLocked.  An expired lock (its holder
+        died or overran ``ttl_seconds``) is taken over.  ``now`` is for tests.
+        """
+        now = _utc(now, "now") or _now()
+        token = uuid.uuid4().hex
+        expires = now + timedelta(seconds=ttl_seconds)
+        row = None
+        with self._tx("take the run lock") as cur:
+            self._execute(
+                cur,
+                "INSERT INTO run_lock (name, owner, token, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, host = excluded.host, "
+                "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
+                "WHERE run_lock.expires_at <= ?",
+                (name, owner, token, socket.gethostname(), os.getpid(), self._dt(now), self._dt(expires), self._dt(now)))
+            if cur.rowcount != 1:
+                row = self._execute(cur, "SELECT owner, host, pid, acquired_at, expires_at FROM run_lock WHERE name = ?",
+                                    (name,)).fetchone()
+        if row is not None:
+            holder, host, pid, since, until = row
+            raise StoreLocked(
+                "%s %s: the run lock %r is held by %r (pid %s on %s) since %s until %s. Another run is in progress: "
+                "let it finish and run again. If that run died, its lock is taken over once it expires; to free it "
+                "now, delete the row %r from the run_lock table (see docs/state-store.md)"
+                % (self._source, self.display, name, holder, pid, host, _iso(self._from_dt(since)),
+                   _iso(self._from_dt(until)), name))
+        lock = RunLock(self, name, owner, token, now, expires)
+        try:
+            yield lock
+        except BaseException:
+            # Keep the original error; a lock that cannot be released now expires by itself.
+            with contextlib.suppress(StoreError):
+                self._release(name, token)
+            raise
+        self._release(name, token)
+
+    def _release(self, name: str, token: str) -> None:
+        if self._conn is not None:
+            with self._tx("release the run lock") as cur:
+                self._execute(cur, "DELETE FROM run_lock WHERE name = ? AND token = ?", (name, token))
+
+    # -- cases --
+
+    def _case_from_row(self, row: Sequence[Any]) -> CaseRecord:
+        values = dict(zip(_CASE_COLUMNS, row))
+        for column in _CASE_TIMES:
+            values[column] = self._from_dt(values[column])
+        return CaseRecord(**values)
+
+    def get_case(self, fingerprint: str) -> CaseRecord | None:
+        """The case record of ``fingerprint``, or None."""
+        with self._tx("read case %s" % fingerprint, write=False) as cur:
+            row = self._execute(cur, "SELECT %s FROM cases WHERE fingerprint = ?" % ", ".join(_CASE_COLUMNS),
+                                (fingerprint,)).fetchone()
+        return None if row is None else self._case_from_row(row)
+
+    def save_case(self, record: CaseRecord) -> None:
+        """Insert or replace the case record of ``record.fingerprint``."""
+        values = [getattr(record, column) for column in _CASE_COLUMNS]
+        values = [self._dt(v) if column in _CASE_TIMES else v for column, v in zip(_CASE_COLUMNS, values)]
+        updates = ", ".join("%s = excluded.%s" % (column, column) for column in _CASE_COLUMNS[1:])
+        with self._tx("save case %s" % record.fingerprint) as cur:
+            self._execute(cur, "INSERT INTO cases (%s) VALUES (%s) ON CONFLICT (fingerprint) DO UPDATE SET %s"
+                          % (", ".join(_CASE_COLUMNS), ", ".join("?" * len(_CASE_COLUMNS)), updates), values)
+
+    def cases(self, status: str | None = None, customer: str | None = None, host: str | None = None) -> list[CaseRecord]:
+        """Case records, optionally filtered, oldest first."""
+        if status is not None:
+            _check_choice(status, CASE_STATUSES, "case status")
+        where, params = [], []
+        for column, value in (("status", status), ("customer", customer), ("host", host)):
+            if value is not None:
+                where.append("%s = ?" % column)
+                params.append(value)
+        sql = "SELECT %s FROM cases" % ", ".join(_CASE_COLUMNS)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._tx("list cases", write=False) as cur:
+            rows = self._execute(cur, sql + " ORDER BY opened_at, fingerprint", params).fetchall()
+        return [self._case_from_row(row) for row in rows]
+
+    # -- outbox --
+
+    def _item_from_row(self, row: Sequence[Any]) -> OutboxItem:
+        values = dict(zip(_OUTBOX_COLUMNS, row))
+        for column in _OUTBOX_TIMES:
+            values[column] = self._from_dt(values[column])
+        values["payload"] = self._from_json(values["payload"])
+        values["result"] = self._from_json(values["result"])
+        return OutboxItem(**values)
+
+    def enqueue(self, item: OutboxItem) -> bool:
+        """Queue ``item``; False (and nothing changes) when its key is already in the outbox."""
+        created = item.created_at or _now()
+        row = {column: getattr(item, column) for column in _OUTBOX_COLUMNS}
+        row.update(created_at=created, next_attempt_at=item.next_attempt_at or created)
+        for column in _OUTBOX_TIMES:
+            row[column] = self._dt(row[column])
+        row["payload"] = self._json(item.payload if item.payload is not None else {})
+        row["result"] = self._json(item.result)
+        with self._tx("queue outbox item %s" % item.key) as cur:
+            self._execute(cur, "INSERT INTO outbox (%s) VALUES (%s) ON CONFLICT (key) DO NOTHING"
+                          % (", ".join(_OUTBOX_COLUMNS), ", ".join("?" * len(_OUTBOX_COLUMNS))),
+                          [row[column] for column in _OUTBOX_COLUMNS])
+            return cur.rowcount == 1
+
+    def pending(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        """Queued items due at ``now``, oldest first."""
+        now = _utc(now, "now")
+        with self._tx("read the outbox", write=False) as cur:
+            rows = self._execute(cur, "SELECT %s FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? "
+                                      "ORDER BY created_at, seq LIMIT ?" % ", ".join(_OUTBOX_COLUMNS),
+                                 (self._dt(now), int(limit))).fetchall()
+        return [self._item_from_row(row) for row in rows]
+
+    def outbox(self, status: str | None = None) -> list[OutboxItem]:
+        """All outbox items (or those with ``status``), oldest first."""
+        sql = "SELECT %s FROM outbox" % ", ".join(_OUTBOX_COLUMNS)
+        params: list[Any] = []
+        if status is not None:
+            _check_choice(status, OUTBOX_STATUSES, "outbox status")
+            sql += " WHERE status = ?"
+            params.append(status)
+        with self._tx("read the outbox", write=False) as cur:
+            rows = self._execute(cur, sql + " ORDER BY created_at, seq", params).fetchall()
+        return [self._item_from_row(row) for row in rows]
+
+    def _update_item(self, key: str, what: str, sql: str, params: Sequence[Any]) -> None:
+        with self._tx("%s outbox item %s" % (what, key)) as cur:
+            self._execute(cur, sql, list(params) + [key])
+            if cur.rowcount != 1:
+                raise StoreError("%s %s: cannot %s outbox item %s: there is no item with that key"
+                                 % (self._source, self.display, what, key))
+
+    def mark_sent(self, key: str, result: dict[str, Any] | None, now: datetime) -> None:
+        """The backend accepted the action; ``result`` is what it answered (e.g. the case id)."""
+        self._update_item(key, "mark as sent", "UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE key = ?",
+                          (self._dt(_utc(now, "now")), self._json(result)))
+
+    def mark_retry(self, key: str, error: str, next_attempt_at: datetime) -> None:
+        """Delivery failed; keep it queued until ``next_attempt_at`` (attempts + 1)."""
+        self._update_item(key, "schedule a retry of",
+                          "UPDATE outbox SET status = 'queued', attempts = attempts + 1, last_error = ?, "
+                          "next_attempt_at = ? WHERE key = ?",
+                          (str(error), self._dt(_utc(next_attempt_at, "next_attempt_at"))))
+
+    def mark_parked(self, key: str, error: str) -> None:
+        """The backend will never accept it: park it (no more retries) with ``error``."""
+        self._update_item(key, "park", "UPDATE outbox SET status = 'parked', last_error = ? WHERE key = ?", (str(error),))
+
+    # -- local case register --
+
+    def _local_id(self, case_id: str) -> int:
+        match = re.fullmatch(re.escape(_LOCAL_ID_PREFIX) + r"(\d+)", str(case_id))
+        if not match:
+            raise StoreError("%s %s: %r is not a local case id (expected %sNUMBER)"
+                             % (self._source, self.display, case_id, _LOCAL_ID_PREFIX))
+        return int(match.group(1))
+
+    def local_create(self, key: str, fields: dict[str, Any], now: datetime) -> str:
+        """Create a local case for idempotency ``key``; the existing case id when ``key`` is known."""
+        stamp = self._dt(_utc(now, "now"))
+        priority = fields.get("priority")
+        with self._tx("create local case %s" % key) as cur:
+            self._execute(cur, "INSERT INTO local_cases (key, fields, status, priority, created_at, updated_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                          (key, self._json(dict(fields)), "open", None if priority is None else str(priority), stamp, stamp))
+            row = self._execute(cur, "SELECT id FROM local_cases WHERE key = ?", (key,)).fetchone()
+        return "%s%d" % (_LOCAL_ID_PREFIX, row[0])
+
+    def local_find(self, key: str) -> str | None:
+        """The id of the local case created for ``key``, or None."""
+        with self._tx("find local case %s" % key, write=False) as cur:
+            row = self._execute(cur, "SELECT id FROM local_cases WHERE key = ?", (key,)).fetchone()
+        return None if row is None else "%s%d" % (_LOCAL_ID_PREFIX, row[0])
+
+    def _local_cases(self, cur: Any, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        rows = self._execute(cur, "SELECT id, key, fields, status, priority, created_at, updated_at FROM local_cases"
+                                  + where + " ORDER BY id", params).fetchall()
+        comments = self._execute(cur, "SELECT c.case_id, c.at, c.body FROM local_comments c JOIN local_cases l "
+                                      "ON l.id = c.case_id" + where.replace(" WHERE ", " WHERE l.") + " ORDER BY c.id",
+                                 params).fetchall()
+        by_case: dict[int, list[dict[str, Any]]] = {}
+        for case_id, at, body in comments:
+            by_case.setdefault(case_id, []).append({"at": self._from_dt(at), "text": body})
+        return [{"id": "%s%d" % (_LOCAL_ID_PREFIX, case_id), "key": key, "fields": self._from_json(fields),
+                 "status": status, "priority": priority, "comments": by_case.get(case_id, []),
+                 "created_at": self._from_dt(created), "updated_at": self._from_dt(updated)}
+                for case_id, key, fields, status, priority, created, updated in rows]
+
+    def local_get(self, case_id: str) -> dict[str, Any]:
+        """A local case: id, key, fields, status, priority, comments [{at, text}], created_at, updated_at."""
+        number = self._local_id(case_id)
+        with self._tx("read local case %s" % case_id, write=False) as cur:
+            found = self._local_cases(cur, " WHERE id = ?", (number,))
+        if not found:
+            raise StoreError("%s %s: there is no local case %s" % (self._source, self.display, case_id))
+        return found[0]
+
+    def local_update(self, case_id: str, *, status: str | None = None, priority: str | None = None,
+                     comment: str | None = None, now: datetime) -> None:
+        """Change the status and/or priority of a local case and/or add a comment."""
+        number = self._local_id(case_id)
+        stamp = self._dt(_utc(now, "now"))
+        with self._tx("update local case %s" % case_id) as cur:
+            self._execute(cur, "UPDATE local_cases SET status = COALESCE(?, status), priority = COALESCE(?, priority), "
+                               "updated_at = ? WHERE id = ?", (status, priority, stamp, number))
+            if cur.rowcount != 1:
+                raise StoreError("%s %s: there is no local case %s" % (self._source, self.display, case_id))
+            if comment is not None:
+                self._execute(cur, "INSERT INTO local_comments (case_id, at, body) VALUES (?, ?, ?)",
+                              (number, stamp, str(comment)))
+
+    def local_list(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Local cases (shaped like :meth:`local_get`), optionally with ``status``, oldest first."""
+        with self._tx("list local cases", write=False) as cur:
+            if status is None:
+                return self._local_cases(cur, "", ())
+            return self._local_cases(cur, " WHERE status = ?", (status,))
+
+    # -- metric history --
+
+    def record_metrics(self, host: str, at: datetime, metrics: Mapping[str, float | None]) -> int:
+        """Store ``metrics`` of ``host`` at ``at`` (replacing values at the same instant).
+
+        Values that are None or not finite are skipped; returns how many were stored.
+        """
+        stamp = self._dt(_utc(at, "at"))
+        rows = []
+        for name, value in metrics.items():
+            if value is None or isinstance(value, str):
+                continue
+            number = float(value)
+            if math.isfinite(number):
+                rows.append((host, str(name), stamp, number))
+        if rows:
+            with self._tx("record metrics of %s" % host) as cur:
+                self._executemany(cur, "INSERT INTO metrics (host, name, at, value) VALUES (?, ?, ?, ?) "
+                                       "ON CONFLICT (host, name, at) DO UPDATE SET value = excluded.value", rows)
+        return len(rows)
+
+    def metrics(self, host: str, name: str, since: datetime) -> list[tuple[datetime, float]]:
+        """The history of metric ``name`` of ``host`` from ``since`` on, oldest first."""
+        with self._tx("read metrics of %s" % host, write=False) as cur:
+            rows = self._execute(cur, "SELECT at, value FROM metrics WHERE host = ? AND name = ? AND at >= ? ORDER BY at",
+                                 (host, name, self._dt(_utc(since, "since")))).fetchall()
+        return [(self._from_dt(at), float(value)) for at, value in rows]
+
+    def prune_metrics(self, before: datetime) -> int:
+        """Delete metric history older than ``before``; returns the number of values deleted."""
+        with self._tx("prune metrics") as cur:
+            self._execute(cur, "DELETE FROM metrics WHERE at < ?", (self._dt(_utc(before, "before")),))
+            return cur.rowcount
+
+
+# --- opening -------------------------------------------------------------------------------------
+
+def _sqlite_wal(conn: sqlite3.Connection) -> str:
+    """Switch to the WAL journal; a new file opened by several processes at once answers "database
+    is locked" without waiting for the busy timeout, so retry until that timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return mode
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _connect_sqlite(location: StoreLocation, source: str) -> Any:
+    path = location.path
+    directory = os.path.dirname(path)
+    what = "%s %s" % (source, location.display)
+    if os.path.isdir(path):
+        raise StoreError("%s: %s is a directory; give the path of a file (e.g. %s/state.sqlite)" % (what, path, path))
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        if not os.path.exists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise StoreError("%s: cannot create the SQLite file %s: %s; choose a writable path (inventory/role variable "
+                         "or the store URL) or fix the permissions of %s" % (what, path, exc.strerror or exc, directory)) from None
+    try:
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError("%s: cannot open the SQLite file %s: %s; check that it is a writable file" % (what, path, exc)) from None
+    try:
+        conn.execute("PRAGMA busy_timeout = %d" % int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000))
+        mode = _sqlite_wal(conn)
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError("the file system does not support the WAL journal (journal_mode is %s)" % mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError("%s: cannot use %s as a SQLite state store: %s; check that it is a SQLite file on a local, "
+                         "writable file system" % (what, path, exc)) from None
+    return conn
+
+
+def _connect_postgresql(location: StoreLocation, source: str) -> Any:
+    what = "%s %s" % (source, location.display)
+    if psycopg2 is None:
+        raise StoreError("%s: a PostgreSQL state store needs the Python package psycopg2 on the controller (in AWX: in "
+                         "the execution environment); install psycopg2-binary with pip or python3-psycopg2 with apt" % what)
+    try:
+        conn = psycopg2.connect(**location.connect_args)
+    except psycopg2.Error as exc:
+        detail = _scrub(str(exc).strip(), location.secrets)
+        raise StoreError("%s: cannot connect to PostgreSQL: %s; check the host, port, database, user and password "
+                         "of the store URL and that the server accepts connections from this controller"
+                         % (what, detail)) from None
+    try:
+        conn.autocommit = False
+        with conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        conn.commit()
+    except psycopg2.Error as exc:
+        conn.close()
+        raise StoreError("%s: cannot prepare the PostgreSQL session: %s" % (what, _scrub(str(exc).strip(), location.secrets))) from None
+    return conn
+
+
+def _open(url: str | None, source: str, migrations: Sequence[Sequence[str]] | None = None) -> Store:
+    location = parse_store_url(url, source)
+    if location.engine == "sqlite":
+        connection = _connect_sqlite(location, source)
+    else:
+        connection = _connect_postgresql(location, source)
+    store = Store(location, connection, source)
+    try:
+        store._migrate(MIGRATIONS[location.engine] if migrations is None else migrations)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def open_store(url: str | None, source: str = "state store") -> Store:
+    """Open (creating and migrating as needed) the state store at ``url``.
+
+    ``url``: None (``DEFAULT_SQLITE_PATH``), a file path, ``sqlite:///ABSOLUTE/PATH`` or
+    ``postgresql://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=...]``.  ``source`` names where the URL
+    came from, for error messages.  Raises StoreError (never showing the password).
+    """
+    return _open(url, source)

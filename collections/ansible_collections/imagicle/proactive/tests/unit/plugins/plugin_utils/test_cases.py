@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The case manager over a real SQLite state store and the local case register.
+
+A backend that fails on purpose (``FlakyBackend``) wraps the real local register to show the
+outbox's behaviour when a ticketing system is down, rejects an action, or dies mid-filing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+
+
+def alarm(host="ias-a", rule="disk_space", subject="/srv/appsuite", priority="P4", eligible=True, **extra):
+    record = {
+        "rule": rule, "title": "Disk space running low", "family": "disk_saturation", "priority": priority,
+        "customer": "acme", "host": host, "subject": subject, "fingerprint": "fp-%s-%s-%s" % (host, rule, subject),
+        "summary": "%s is 86.0 %% full" % subject, "evidence": {"mount": subject, "used_percent": 86.0},
+        "detected_at": "2026-11-27T10:00:00Z", "due": "2026-11-27T18:00:00Z", "response_target_minutes": 480,
+        "response_calendar": "business", "plan": "gold", "eligible": eligible,
+    }
+    record.update(extra)
+    return record
+
+
+class FlakyBackend(LocalBackend):
+    """The local register, failing the next calls as told."""
+
+    def __init__(self, store):
+        super().__init__(store, clock=lambda: T0)
+        self.failures = []  # BackendErrors to raise, one per call, before working again
+        self.calls = 0
+
+    def _maybe_fail(self):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+
+    def create(self, key, case):
+        self._maybe_fail()
+        return super().create(key, case)
+
+    def resolve(self, ref, note):
+        self._maybe_fail()
+        return super().resolve(ref, note)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(str(tmp_path / "state.sqlite")) as opened:
+        yield opened
+
+
+def run(store, alarms, checked, now, backend=None, **kwargs):
+    backend = backend or LocalBackend(store, clock=lambda: now)
+    report = cases.plan_run(store, alarms, set(checked), "local", now)
+    return cases.drain(store, {"local": backend}, now, report, sleep=lambda seconds: None, **kwargs)
+
+
+def test_a_new_alarm_opens_one_case_and_ten_more_runs_add_nothing(store):
+    report = run(store, [alarm()], {"ias-a"}, T0)
+    assert report.opened == 1 and report.queued == 0
+    [local] = store.local_list()
+    assert local["fields"]["title"] == "ias-a: Disk space running low (/srv/appsuite)"
+    assert local["priority"] == "P4" and "Respond by: 2026-11-27T18:00:00Z" in local["fields"]["body"]
+    assert store.get_case(alarm()["fingerprint"]).case_ref == local["id"]
+    for minutes in range(1, 11):
+        report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5 * minutes))
+        assert (report.opened, report.updated, report.resolved, report.reopened) == (0, 0, 0, 0)
+    assert len(store.local_list()) == 1
+    assert len(store.outbox()) == 1
+
+
+def test_a_priority_change_updates_the_case_with_a_comment(store):
+    run(store, [alarm()], {"ias-a"}, T0)
+    report = run(store, [alarm(priority="P3")], {"ias-a"}, T0 + timedelta(minutes=5))
+    assert report.updated == 1 and report.opened == 0
+    [local] = store.local_list()
+    assert local["priority"] == "P3"
+    assert "Priority changed from P4 to P3" in local["comments"][-1]["text"]
+
+
+def test_cleared_then_back_within_the_window_reopens_the_same_case(store):
+    run(store, [alarm()], {"ias-a"}, T0)
+    report = run(store, [], {"ias-a"}, T0 + timedelta(hours=1))
+    assert report.resolved == 1
+    assert store.local_list()[0]["status"] == "resolved"
+    report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(hours=3))
+    assert report.reopened == 1 and report.opened == 0
+    [local] = store.local_list()
+    assert local["status"] == "open"
+    assert store.get_case(alarm()["fingerprint"]).reopen_count == 1
+
+
+def test_back_after_the_window_opens_a_new_case(store):
+    run(store, [alarm()], {"ias-a"}, T0)
+    run(store, [], {"ias-a"}, T0 + timedelta(hours=1))
+    report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(hours=30))
+    assert report.opened == 1 and report.reopened == 0
+    assert [c["status"] for c in store.local_list()] == ["resolved", "open"]
+
+
+def test_cases_of_hosts_not_checked_in_this_run_stay_as_they_are(store):
+    run(store, [alarm(host="ias-a"), alarm(host="ias-b")], {"ias-a", "ias-b"}, T0)
+    # This run checked only ias-a (another slice, or ias-b unreachable): ias-b's case stays open.
+    report = run(store, [], {"ias-a"}, T0 + timedelta(minutes=5))
+    assert report.resolved == 1
+    statuses = {c.host: c.status for c in store.cases()}
+    assert statuses == {"ias-a": "resolved", "ias-b": "open"}
+
+
+def test_alarms_of_ineligible_hosts_open_nothing(store):
+    report = run(store, [alarm(eligible=False)], set(), T0)
+    assert report.opened == 0 and store.local_list() == [] and store.outbox() == []
+
+
+def test_backend_down_for_a_whole_run_loses_nothing_and_files_each_case_once(store):
+    backend = FlakyBackend(store)
+    backend.failures = [BackendError("connection refused", retryable=True)] * 3
+    report = run(store, [alarm(), alarm(subject="/var")], {"ias-a"}, T0, backend=backend, attempts_in_run=3)
+    assert report.opened == 0 and report.queued == 2
+    assert backend.calls == 3  # three attempts on the first case, then the backend is left alone this run
+    assert store.local_list() == []
+    # Next run: the backend is back; the queued actions go first, nothing is filed twice.
+    report = run(store, [alarm(), alarm(subject="/var")], {"ias-a"}, T0 + timedelta(minutes=5), backend=backend)
+    assert report.opened == 2 and report.queued == 0
+    assert len(store.local_list()) == 2
+
+
+def test_a_retry_inside_the_run_succeeds_after_a_transient_failure(store):
+    backend = FlakyBackend(store)
+    backend.failures = [BackendError("HTTP 503", retryable=True, status=503)]
+    report = run(store, [alarm()], {"ias-a"}, T0, backend=backend)
+    assert report.opened == 1 and report.queued == 0 and backend.calls == 2
+
+
+def test_an_action_the_backend_rejects_is_parked_and_reported(store):
+    backend = FlakyBackend(store)
+    backend.failures = [BackendError("HTTP 400 bad payload", retryable=False, status=400)]
+    report = run(store, [alarm()], {"ias-a"}, T0, backend=backend)
+    assert report.parked == 1 and report.queued == 0 and backend.calls == 1
+    assert "rejected" in report.problems[0]
+    assert [item.status for item in store.outbox()] == ["parked"]
+
+
+def test_a_crash_after_queueing_and_before_sending_files_the_case_at_the_next_run(store, tmp_path):
+    cases.plan_run(store, [alarm()], {"ias-a"}, "local", T0)  # the controller dies here
+    with open_store(str(tmp_path / "state.sqlite")) as reopened:
+        report = run(reopened, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5))
+        assert report.opened == 1
+        assert len(reopened.local_list()) == 1 and len(reopened.outbox()) == 1
+
+
+def test_a_crash_after_the_backend_created_the_case_does_not_file_it_twice(store):
+    cases.plan_run(store, [alarm()], {"ias-a"}, "local", T0)
+    [item] = store.pending(T0)
+    # The backend filed the case, then the controller died before marking the item sent.
+    LocalBackend(store, clock=lambda: T0).create(item.payload["case_key"], item.payload)
+    report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5))
+    assert report.opened == 1  # the item is now sent ...
+    assert len(store.local_list()) == 1  # ... and found the existing case instead of creating another
+
+
+def test_a_resolve_waits_for_its_open_when_the_open_could_not_be_sent(store):
+    backend = FlakyBackend(store)
+    backend.failures = [BackendError("timeout", retryable=True)] * 3
+    run(store, [alarm()], {"ias-a"}, T0, backend=backend)
+    report = run(store, [], {"ias-a"}, T0 + timedelta(minutes=5), backend=backend)
+    assert report.opened == 1 and report.resolved == 1
+    [local] = store.local_list()
+    assert local["status"] == "resolved"
+
+
+def test_host_text_is_one_line_masked_and_bounded(store):
+    hostile = alarm(subject="/srv/{{ lookup('pipe', 'id') }}\x1b[31m", summary="call +39 02 1234 5678 <b>now</b>{% raw %}",
+                    evidence={"line": "mail ops@example.com \x00\x07 +39 333 1234567"})
+    content = cases.case_content(hostile)
+    text = content["title"] + content["body"]
+    assert "\x1b" not in text and "\x00" not in text and "\x07" not in text
+    assert "1234 5678" not in text and "1234567" not in text and "ops@example.com" not in text
+    assert "{{ lookup('pipe', 'id') }}" in content["title"]  # kept as inert text, never templated
+    assert "\n" not in content["title"]

@@ -1,0 +1,559 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state store against both engines: a SQLite file in tmp_path and a database in a real,
+throwaway PostgreSQL cluster (127.0.0.1).  Cross-process behaviour uses forked processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sqlite3
+import traceback
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import store as store_module
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import (
+    DEFAULT_SQLITE_PATH,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    CaseRecord,
+    OutboxItem,
+    StoreError,
+    StoreLocked,
+    open_store,
+    parse_store_url,
+)
+from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server  # noqa: F401 pylint: disable=unused-import
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+WAIT = 120  # upper bound for a helper process; never an assertion on elapsed time
+FORK = multiprocessing.get_context("fork")
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "state" / "state.sqlite")
+    cluster = request.getfixturevalue("pg_server")
+    return cluster.url(cluster.create_database())
+
+
+@pytest.fixture
+def store(store_url):
+    opened = open_store(store_url, "test store")
+    yield opened
+    opened.close()
+
+
+def raw(opened, sql, params=()):
+    """Run SQL through the store's own connection (for inspection and tampering)."""
+    with opened._tx("test query") as cur:
+        opened._execute(cur, sql, params)
+        return cur.fetchall() if cur.description else None
+
+
+def case(fingerprint="fp-1", **changes):
+    values = dict(fingerprint=fingerprint, customer="acme", host="ias1", rule="disk_low", subject="C:",
+                  priority="P4", status="open", backend="local", case_ref=None, title="Disk C: low on ias1",
+                  opened_at=T0, updated_at=T0)
+    values.update(changes)
+    return CaseRecord(**values)
+
+
+def item(key, kind="open", at=T0, **changes):
+    values = dict(key=key, kind=kind, backend="rt", fingerprint="fp-1", payload={"subject": "x", "n": 1},
+                  created_at=at)
+    values.update(changes)
+    return OutboxItem(**values)
+
+
+def full_text(exc):
+    """What could be shown of an exception: its messages, reprs and chained causes (not source lines)."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        parts.extend(traceback.format_exception_only(type(exc), exc) + [repr(exc), repr(exc.args)])
+        exc = exc.__cause__ or exc.__context__
+    return "".join(parts)
+
+
+def join_all(procs):
+    for proc in procs:
+        proc.join(WAIT)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(WAIT)
+            pytest.fail("a helper process did not finish")
+
+
+# --- helper processes (forked) -------------------------------------------------------------------
+
+def _report(results, func, *args):
+    try:
+        results.put(("ok", func(*args)))
+    except BaseException as exc:  # pylint: disable=broad-except
+        results.put(("error", "%s: %s" % (type(exc).__name__, exc)))
+
+
+def _hold_lock(url, held, release, results):
+    def work():
+        with open_store(url) as opened:
+            with opened.run_lock("holder-process", ttl_seconds=600):
+                held.set()
+                release.wait(WAIT)
+        return "released"
+    _report(results, work)
+
+
+def _die_holding_lock(url):
+    opened = open_store(url)
+    with opened.run_lock("doomed-process", ttl_seconds=60):
+        os._exit(0)  # dies holding the lock: no release, no close
+
+
+def _enqueue_keys(url, keys, start, results):
+    def work():
+        start.wait(WAIT)
+        with open_store(url) as opened:
+            return sum(1 for key in keys if opened.enqueue(item(key, fingerprint=key)))
+    _report(results, work)
+
+
+def _open_fresh(url, start, results):
+    def work():
+        start.wait(WAIT)
+        with open_store(url) as opened:
+            return opened.schema_version()
+    _report(results, work)
+
+
+def collect(results, count):
+    out = []
+    for dummy in range(count):
+        try:
+            out.append(results.get(timeout=WAIT))
+        except queue.Empty:
+            pytest.fail("a helper process reported nothing")
+    errors = [value for status, value in out if status != "ok"]
+    assert not errors
+    return [value for dummy, value in out]
+
+
+# --- schema and migrations -----------------------------------------------------------------------
+
+def test_both_engines_have_the_same_migration_steps():
+    assert len(MIGRATIONS["sqlite"]) == len(MIGRATIONS["postgresql"]) == SCHEMA_VERSION >= 1
+
+
+def test_open_applies_migrations_from_empty(store):
+    assert store.schema_version() == SCHEMA_VERSION
+    versions = [row[0] for row in raw(store, "SELECT version FROM schema_version ORDER BY version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert store.cases() == [] and store.outbox() == [] and store.local_list() == []
+
+
+def test_sqlite_store_uses_wal_and_a_private_file(tmp_path):
+    path = tmp_path / "deep" / "er" / "state.sqlite"
+    with open_store("sqlite://" + str(path)) as opened:
+        assert raw(opened, "PRAGMA journal_mode")[0][0] == "wal"
+        assert opened.engine == "sqlite" and opened.display == "sqlite://" + str(path)
+    assert path.is_file()
+    assert os.stat(path).st_mode & 0o077 == 0
+    assert os.stat(path.parent).st_mode & 0o077 == 0
+
+
+def test_reopen_is_idempotent_and_keeps_data(store_url):
+    with open_store(store_url) as first:
+        first.save_case(case())
+    with open_store(store_url) as second:
+        assert second.schema_version() == SCHEMA_VERSION
+        assert len(raw(second, "SELECT version FROM schema_version")) == SCHEMA_VERSION
+        assert second.get_case("fp-1") == case()
+
+
+def test_older_store_is_migrated_forward(store_url):
+    engine = "sqlite" if "://" not in store_url else "postgresql"
+    with store_module._open(store_url, "old collection", MIGRATIONS[engine][:1]) as old:
+        assert old.schema_version() == 1
+        old.save_case(case())
+        assert old.enqueue(item("k1"))
+    with open_store(store_url) as current:
+        assert current.schema_version() == SCHEMA_VERSION
+        assert current.get_case("fp-1") == case()
+        assert [i.key for i in current.outbox()] == ["k1"]
+        assert current.local_find("x") is None
+
+
+def test_store_newer_than_the_code_is_refused(store_url):
+    with open_store(store_url) as opened:
+        raw(opened, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+            (SCHEMA_VERSION + 1, opened._dt(T0)))
+    with pytest.raises(StoreError) as info:
+        open_store(store_url, "inventory variable imagicle_state_store")
+    message = str(info.value)
+    assert "schema version %d" % (SCHEMA_VERSION + 1) in message
+    assert "Upgrade the imagicle.proactive collection" in message
+    assert "inventory variable imagicle_state_store" in message
+
+
+def test_two_processes_open_a_fresh_store_at_once(store_url):
+    start, results = FORK.Event(), FORK.Queue()
+    procs = [FORK.Process(target=_open_fresh, args=(store_url, start, results)) for dummy in range(3)]
+    for proc in procs:
+        proc.start()
+    start.set()
+    versions = collect(results, len(procs))
+    join_all(procs)
+    assert versions == [SCHEMA_VERSION] * len(procs)
+    with open_store(store_url) as opened:
+        assert len(raw(opened, "SELECT version FROM schema_version")) == SCHEMA_VERSION
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+def test_case_upsert_read_and_filter(store):
+    assert store.get_case("fp-1") is None
+    store.save_case(case())
+    store.save_case(case("fp-2", customer="globex", host="ias2", opened_at=T0 + timedelta(minutes=1)))
+    store.save_case(case("fp-3", host="ias2", opened_at=T0 + timedelta(minutes=2)))
+    assert store.get_case("fp-1") == case()
+
+    resolved = case(status="resolved", case_ref="RT-42", priority="P3", resolved_at=T0 + timedelta(hours=2),
+                    updated_at=T0 + timedelta(hours=2), reopen_count=1, paged=True, page_ref="am-1")
+    store.save_case(resolved)
+    got = store.get_case("fp-1")
+    assert got == resolved
+    assert got.resolved_at.tzinfo is not None and got.resolved_at.utcoffset() == timedelta(0)
+    assert got.paged is True and got.reopen_count == 1
+
+    assert [c.fingerprint for c in store.cases()] == ["fp-1", "fp-2", "fp-3"]
+    assert [c.fingerprint for c in store.cases(status="open")] == ["fp-2", "fp-3"]
+    assert [c.fingerprint for c in store.cases(status="resolved")] == ["fp-1"]
+    assert [c.fingerprint for c in store.cases(customer="acme")] == ["fp-1", "fp-3"]
+    assert [c.fingerprint for c in store.cases(host="ias2", customer="acme")] == ["fp-3"]
+    assert store.cases(customer="nobody") == []
+
+
+def test_case_times_keep_microseconds_and_convert_to_utc(store):
+    rome = timezone(timedelta(hours=1))
+    opened_at = datetime(2026, 1, 5, 10, 30, 15, 123456, tzinfo=rome)
+    store.save_case(case(opened_at=opened_at, updated_at=opened_at))
+    got = store.get_case("fp-1")
+    assert got.opened_at == opened_at
+    assert got.opened_at.tzinfo == timezone.utc and got.opened_at.hour == 9
+
+
+def test_case_record_validation():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        case(opened_at=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="case status"):
+        case(status="closed")
+    assert case().to_dict()["opened_at"] == "2026-03-02T09:00:00Z"
+
+
+# --- outbox --------------------------------------------------------------------------------------
+
+def test_enqueue_same_key_twice_keeps_one_row(store):
+    assert store.enqueue(item("open:fp-1")) is True
+    assert store.enqueue(item("open:fp-1", payload={"other": True}, backend="servicenow")) is False
+    items = store.outbox()
+    assert len(items) == 1
+    assert items[0].payload == {"subject": "x", "n": 1} and items[0].backend == "rt"
+    assert items[0].status == "queued" and items[0].attempts == 0
+    assert items[0].next_attempt_at == T0 and items[0].created_at == T0
+
+
+def test_pending_is_queued_and_due_oldest_first(store):
+    store.enqueue(item("c", at=T0 + timedelta(minutes=2)))
+    store.enqueue(item("a", at=T0))
+    store.enqueue(item("b1", at=T0 + timedelta(minutes=1)))
+    store.enqueue(item("b2", kind="update", at=T0 + timedelta(minutes=1)))  # same instant: insertion order
+    store.enqueue(item("later", at=T0, next_attempt_at=T0 + timedelta(hours=1)))
+    assert [i.key for i in store.pending(T0 - timedelta(seconds=1))] == []
+    assert [i.key for i in store.pending(T0)] == ["a"]
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=5))] == ["a", "b1", "b2", "c"]
+    assert [i.key for i in store.pending(T0 + timedelta(hours=1))] == ["a", "later", "b1", "b2", "c"]
+    assert [i.key for i in store.pending(T0 + timedelta(hours=1), limit=2)] == ["a", "later"]
+
+
+def test_outbox_transitions(store):
+    for key in ("r", "p", "s"):
+        store.enqueue(item(key))
+    store.mark_retry("r", "HTTP 503 from RT", T0 + timedelta(minutes=5))
+    store.mark_retry("r", "connection refused", T0 + timedelta(minutes=15))
+    store.mark_parked("p", "HTTP 400: Queue 'Nope' not found")
+    store.mark_sent("s", {"case_ref": "123"}, T0 + timedelta(seconds=3))
+
+    by_key = {i.key: i for i in store.outbox()}
+    assert (by_key["r"].status, by_key["r"].attempts, by_key["r"].last_error) == ("queued", 2, "connection refused")
+    assert by_key["r"].next_attempt_at == T0 + timedelta(minutes=15)
+    assert (by_key["p"].status, by_key["p"].last_error) == ("parked", "HTTP 400: Queue 'Nope' not found")
+    assert (by_key["s"].status, by_key["s"].result, by_key["s"].sent_at) == ("sent", {"case_ref": "123"}, T0 + timedelta(seconds=3))
+
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=10))] == []
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=15))] == ["r"]
+    assert [i.key for i in store.outbox("parked")] == ["p"]
+    assert [i.key for i in store.outbox("sent")] == ["s"]
+    assert store.enqueue(item("s")) is False  # a sent action is never queued again
+
+    with pytest.raises(StoreError, match="no item with that key"):
+        store.mark_sent("missing", None, T0)
+    with pytest.raises(ValueError, match="outbox kind"):
+        item("x", kind="delete")
+
+
+def test_two_processes_enqueue_the_same_keys_once(store_url):
+    keys = ["open:%03d" % n for n in range(150)]
+    with open_store(store_url):
+        pass  # migrate first, so that the race is on the keys
+    start, results = FORK.Event(), FORK.Queue()
+    procs = [FORK.Process(target=_enqueue_keys, args=(store_url, order, start, results))
+             for order in (keys, list(reversed(keys)))]
+    for proc in procs:
+        proc.start()
+    start.set()
+    counts = collect(results, len(procs))
+    join_all(procs)
+    assert sum(counts) == len(keys)
+    with open_store(store_url) as opened:
+        assert sorted(i.key for i in opened.outbox()) == keys
+
+
+# --- local case register -------------------------------------------------------------------------
+
+def test_local_register(store):
+    fields = {"subject": "[P1] VoIP stack down on ias1", "priority": "P1", "customer": "acme"}
+    first = store.local_create("idem-1", fields, T0)
+    assert store.local_create("idem-1", {"subject": "another"}, T0 + timedelta(minutes=1)) == first
+    assert store.local_find("idem-1") == first
+    assert store.local_find("idem-2") is None
+    second = store.local_create("idem-2", {"subject": "disk"}, T0 + timedelta(minutes=1))
+    assert second != first
+
+    got = store.local_get(first)
+    assert got["fields"] == fields and got["status"] == "open" and got["priority"] == "P1"
+    assert got["comments"] == [] and got["created_at"] == T0 == got["updated_at"] and got["key"] == "idem-1"
+
+    store.local_update(first, comment="still down", now=T0 + timedelta(minutes=5))
+    store.local_update(first, priority="P2", now=T0 + timedelta(minutes=6))
+    store.local_update(first, status="resolved", comment="recovered", now=T0 + timedelta(minutes=7))
+    got = store.local_get(first)
+    assert (got["status"], got["priority"], got["updated_at"]) == ("resolved", "P2", T0 + timedelta(minutes=7))
+    assert got["comments"] == [{"at": T0 + timedelta(minutes=5), "text": "still down"},
+                               {"at": T0 + timedelta(minutes=7), "text": "recovered"}]
+
+    assert [c["id"] for c in store.local_list()] == [first, second]
+    assert [c["id"] for c in store.local_list("open")] == [second]
+    assert store.local_list("resolved")[0]["comments"][1]["text"] == "recovered"
+    assert store.local_get(second)["comments"] == []
+
+    with pytest.raises(StoreError, match="no local case"):
+        store.local_get("LOCAL-999")
+    with pytest.raises(StoreError, match="not a local case id"):
+        store.local_update("RT-1", status="resolved", now=T0)
+
+
+# --- run lock ------------------------------------------------------------------------------------
+
+def test_run_lock_is_exclusive_and_released(store_url):
+    with open_store(store_url) as first, open_store(store_url) as second:
+        with first.run_lock("run A on ctrl1") as lock:
+            assert lock.owner == "run A on ctrl1"
+            with pytest.raises(StoreLocked) as info:
+                with second.run_lock("run B"):
+                    pytest.fail("two holders")
+            message = str(info.value)
+            assert "'run A on ctrl1'" in message and "pid %d" % os.getpid() in message
+            assert "since " in message and "let it finish" in message
+            with second.run_lock("slice 2", name="slice-2"):
+                pass  # another lock name is independent
+        with second.run_lock("run B"):
+            assert raw(second, "SELECT owner FROM run_lock") == [("run B",)]
+        assert raw(second, "SELECT owner FROM run_lock") == []
+        with pytest.raises(RuntimeError, match="boom"):
+            with first.run_lock("crashing run"):
+                raise RuntimeError("boom")
+        assert raw(first, "SELECT owner FROM run_lock") == []
+
+
+def test_run_lock_across_processes(store_url):
+    with open_store(store_url):
+        pass
+    held, release, results = FORK.Event(), FORK.Event(), FORK.Queue()
+    proc = FORK.Process(target=_hold_lock, args=(store_url, held, release, results))
+    proc.start()
+    try:
+        assert held.wait(WAIT)
+        with open_store(store_url) as opened:
+            with pytest.raises(StoreLocked, match="holder-process"):
+                with opened.run_lock("parent"):
+                    pytest.fail("the lock is held by the child")
+            release.set()
+            assert collect(results, 1) == ["released"]
+            join_all([proc])
+            with opened.run_lock("parent"):
+                pass
+    finally:
+        release.set()
+        join_all([proc])
+
+
+def test_expired_lock_of_a_dead_process_is_taken_over(store_url):
+    with open_store(store_url):
+        pass
+    proc = FORK.Process(target=_die_holding_lock, args=(store_url,))
+    proc.start()
+    join_all([proc])
+    with open_store(store_url) as opened:
+        with pytest.raises(StoreLocked, match="doomed-process"):
+            with opened.run_lock("survivor"):
+                pass
+        later = datetime.now(timezone.utc) + timedelta(seconds=61)
+        with opened.run_lock("survivor", now=later) as lock:
+            assert raw(opened, "SELECT owner FROM run_lock") == [("survivor",)]
+            assert lock.expires_at == later + timedelta(seconds=900)
+        assert raw(opened, "SELECT owner FROM run_lock") == []
+
+
+def test_lock_refresh_and_lost_lock(store):
+    with store.run_lock("long run", ttl_seconds=60, now=T0) as lock:
+        lock.refresh(ttl_seconds=120, now=T0 + timedelta(seconds=30))
+        assert lock.expires_at == T0 + timedelta(seconds=150)
+        with pytest.raises(StoreLocked):
+            with store.run_lock("other", now=T0 + timedelta(seconds=100)):
+                pass
+        with store.run_lock("other", now=T0 + timedelta(seconds=150)):
+            with pytest.raises(StoreLocked, match="taken over"):
+                lock.refresh(now=T0 + timedelta(seconds=151))
+            assert raw(store, "SELECT owner FROM run_lock") == [("other",)]
+        # leaving the first block must not delete a lock it no longer owns
+    assert raw(store, "SELECT owner FROM run_lock") == []
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def test_metric_history(store):
+    for minutes, used in ((0, 70.0), (5, 71.5), (10, 73.0)):
+        stored = store.record_metrics("ias1", T0 + timedelta(minutes=minutes),
+                                      {"disk.C:.used_pct": used, "cpu.pct": 12.5, "nan": float("nan"), "none": None})
+        assert stored == 2
+    store.record_metrics("ias2", T0, {"disk.C:.used_pct": 10})
+    store.record_metrics("ias1", T0 + timedelta(minutes=10), {"disk.C:.used_pct": 74.0})  # same instant: replaced
+
+    assert store.metrics("ias1", "disk.C:.used_pct", T0 + timedelta(minutes=5)) == [
+        (T0 + timedelta(minutes=5), 71.5), (T0 + timedelta(minutes=10), 74.0)]
+    assert store.metrics("ias2", "disk.C:.used_pct", T0) == [(T0, 10.0)]
+    assert store.metrics("ias1", "nan", T0) == []
+    assert store.prune_metrics(T0 + timedelta(minutes=5)) == 3  # ias1 x2 at T0, ias2 at T0
+    cpu_times = [at for at, dummy in store.metrics("ias1", "cpu.pct", T0)]
+    assert cpu_times == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)]
+
+
+# --- URLs and errors -----------------------------------------------------------------------------
+
+def test_url_forms(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    default = os.path.expanduser(DEFAULT_SQLITE_PATH)
+    assert default.startswith(str(tmp_path))
+    with open_store(None) as opened:
+        assert opened.display == "sqlite://" + default
+    assert os.path.isfile(default)
+    monkeypatch.chdir(tmp_path)
+    assert parse_store_url("rel/state.sqlite").path == str(tmp_path / "rel" / "state.sqlite")
+    assert parse_store_url("~/x.sqlite").path == str(tmp_path / "x.sqlite")
+    assert parse_store_url("sqlite:///srv/state.sqlite").path == "/srv/state.sqlite"
+    pg = parse_store_url("postgresql://proactive:p%40ss-Word9@db.example:6432/proactive?sslmode=require")
+    assert pg.engine == "postgresql"
+    assert dict(pg.connect_args, connect_timeout=None) == {
+        "dbname": "proactive", "host": "db.example", "port": 6432, "user": "proactive", "password": "p@ss-Word9",
+        "sslmode": "require", "connect_timeout": None, "application_name": "imagicle.proactive"}
+    assert pg.display == "postgresql://proactive:***@db.example:6432/proactive?sslmode=require"
+    assert "Word9" not in repr(pg)
+
+
+@pytest.mark.parametrize("url", [
+    "mysql://admin:Sup3rSecretPw@127.0.0.1/db",
+    "postgresql://admin:Sup3rSecretPw@127.0.0.1:notaport/db",
+    "postgresql://admin:Sup3rSecretPw@127.0.0.1:5432/",
+    "postgresql://admin@127.0.0.1:5432/db?password=Sup3rSecretPw&port=notaport",
+    "sqlite://relative/state.sqlite",
+])
+def test_bad_url_is_a_store_error_without_the_password(url):
+    with pytest.raises(StoreError) as info:
+        open_store(url, "inventory variable imagicle_state_store")
+    text = full_text(info.value)
+    assert "Sup3rSecretPw" not in text
+    assert "inventory variable imagicle_state_store" in str(info.value)
+
+
+def test_wrong_postgresql_password(pg_server):  # noqa: F811 pylint: disable=redefined-outer-name
+    url = pg_server.url("postgres", password="Wr0ng-Secret-42")
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    text = full_text(info.value)
+    assert "Wr0ng-Secret-42" not in text and pg_server.password not in text
+    assert "password authentication failed" in str(info.value)
+    assert "postgresql://postgres:***@127.0.0.1:%d/postgres" % pg_server.port in str(info.value)
+
+
+def test_postgresql_unreachable_and_missing_database(pg_server, monkeypatch):  # noqa: F811 pylint: disable=redefined-outer-name
+    from ansible_collections.imagicle.proactive.tests.unit.plugins.module_utils.collectors._netfixtures import free_port
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as info:
+        open_store("postgresql://postgres:Cl0sed-Port-Pw@127.0.0.1:%d/db" % free_port())
+    assert "Cl0sed-Port-Pw" not in full_text(info.value)
+    with pytest.raises(StoreError, match="does not exist") as info:
+        open_store(pg_server.url("no_such_db"))
+    assert pg_server.password not in full_text(info.value)
+    monkeypatch.setattr(store_module, "psycopg2", None)
+    with pytest.raises(StoreError, match="psycopg2"):
+        open_store(pg_server.url("postgres"))
+
+
+def test_store_repr_hides_the_password(pg_server):  # noqa: F811 pylint: disable=redefined-outer-name
+    with open_store(pg_server.url(pg_server.create_database())) as opened:
+        assert pg_server.password not in repr(opened)
+        assert "***" in repr(opened)
+
+
+def test_unwritable_sqlite_paths(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match="cannot create the SQLite file") as info:
+        open_store(str(blocker / "state.sqlite"))
+    assert "choose a writable path" in str(info.value)
+    with pytest.raises(StoreError, match="is a directory"):
+        open_store(str(tmp_path))
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a SQLite database, just some text that is long enough" * 20)
+    with pytest.raises(StoreError, match="junk.sqlite"):
+        open_store(str(junk))
+
+
+def test_closed_store_says_so(store):
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.cases()
+
+
+def test_sqlite_busy_error_is_a_store_error(tmp_path, monkeypatch):
+    path = str(tmp_path / "busy.sqlite")
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.05)
+    with open_store(path) as opened:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError, match="locked") as info:
+                opened.enqueue(item("k"))
+            assert "try again" in str(info.value)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert opened.enqueue(item("k")) is True

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""List and show support cases: the case map, the local register and the outbox of the state store.
+
+    .venv/bin/python scripts/cases.py list [--status open|resolved] [--store URL]
+    .venv/bin/python scripts/cases.py show FINGERPRINT_OR_LOCAL_ID [--store URL]
+    .venv/bin/python scripts/cases.py outbox [--status queued|sent|parked] [--store URL]
+
+The store is the one the cases callback uses: --store, else IMAGICLE_STATE_STORE, else the
+default SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "collections"))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store  # noqa: E402
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def list_cases(store, status) -> int:
+    records = store.cases(status=status)
+    if not records:
+        print("no case%s" % (" with status %s" % status if status else ""))
+        return 0
+    print("%-8s %-8s %-3s %-10s %-12s %-16s %-8s %s" % ("status", "backend", "pri", "case", "host", "opened", "reopens", "title"))
+    for record in records:
+        print("%-8s %-8s %-3s %-10s %-12s %-16s %-8d %s" % (
+            record.status, record.backend, record.priority, record.case_ref or "(queued)", record.host,
+            _when(record.opened_at), record.reopen_count, record.title))
+    return 0
+
+
+def show_case(store, wanted) -> int:
+    record = store.get_case(wanted)
+    if record is None:
+        matches = [r for r in store.cases() if r.case_ref == wanted or r.fingerprint.startswith(wanted)]
+        record = matches[0] if len(matches) == 1 else None
+    if record is None:
+        print("no case %r: give a fingerprint (or its start) or a local case id from 'list'" % wanted, file=sys.stderr)
+        return 1
+    print(json.dumps(record.to_dict(), indent=2, sort_keys=True))
+    if record.backend == "local" and record.case_ref:
+        local = store.local_get(record.case_ref)
+        print(local["fields"].get("body", ""))
+        for comment in local["comments"]:
+            print("-- %s: %s" % (_when(comment["at"]), comment["text"]))
+    return 0
+
+
+def list_outbox(store, status) -> int:
+    for item in store.outbox(status=status):
+        print("%-7s %-8s %-8s attempts %d  %s%s" % (item.status, item.kind, item.backend, item.attempts, item.key,
+                                                    ("  (%s)" % item.last_error) if item.last_error else ""))
+    return 0
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--store", default=os.environ.get("IMAGICLE_STATE_STORE"),
+                        help="state store URL or SQLite path (default: IMAGICLE_STATE_STORE or the default file)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="cases, newest state first")
+    listing.add_argument("--status", choices=["open", "resolved"])
+    show = sub.add_parser("show", help="one case with its body and comments")
+    show.add_argument("case")
+    outbox = sub.add_parser("outbox", help="the actions sent, queued or parked")
+    outbox.add_argument("--status", choices=["queued", "sent", "parked"])
+    args = parser.parse_args(argv)
+    try:
+        with open_store(args.store) as store:
+            if args.command == "list":
+                return list_cases(store, args.status)
+            if args.command == "show":
+                return show_case(store, args.case)
+            return list_outbox(store, args.status)
+    except StoreError as exc:
+        print("cases: %s" % exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

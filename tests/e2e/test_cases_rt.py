@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fault on a test-bed host becomes exactly one Request Tracker ticket, and follows the fault.
+
+The scheduled job (playbooks/proactive_check.yml with the cases callback, backend rt) runs over
+SSH against the simulated AppSuite; the tickets are read back from the real RT's REST 2 API.
+The steps build on each other, in order.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+import requests
+
+FAULTY = "ias-a"
+
+
+class Tickets:
+    """Reads Request Tracker directly (not through the code under test)."""
+
+    def __init__(self, service):
+        self.base = service.rest_url
+        self.headers = {"Authorization": "token %s" % service.token, "User-Agent": "imagicle-proactive-tests"}
+
+    def search(self, query: str) -> list:
+        url = "%s/tickets?query=%s&fields=Subject,Status,Priority,Due,CustomFields&per_page=100" % (
+            self.base, urllib.parse.quote(query))
+        answer = requests.get(url, headers=self.headers, timeout=10)
+        answer.raise_for_status()
+        return answer.json()["items"]
+
+    def alarms(self) -> list:
+        # Resolved tickets too; RT leaves out deleted ones.
+        return self.search("Subject LIKE '[alarm:' AND Queue = 'General'")
+
+    def history(self, ticket_id: str) -> list:
+        answer = requests.get("%s/ticket/%s/history?fields=Type,Data" % (self.base, ticket_id), headers=self.headers,
+                              timeout=10)
+        answer.raise_for_status()
+        return answer.json()["items"]
+
+
+@pytest.fixture(scope="module")
+def job(estate, request_tracker, tmp_path_factory):
+    request_tracker.reset()
+    store = tmp_path_factory.mktemp("store") / "state.sqlite"
+    env = {"IMAGICLE_CASES_BACKEND": "rt", "IMAGICLE_RT_URL": request_tracker.url,
+           "IMAGICLE_RT_TOKEN": request_tracker.token, "IMAGICLE_STATE_STORE": str(store)}
+    estate.clear(FAULTY)
+    estate.playbook("proactive_check.yml", env=env)  # baseline: no alarm, no ticket
+
+    def run(*args, check=True):
+        return estate.playbook("proactive_check.yml", *args, env=env, check=check)
+
+    return run
+
+
+def test_a_fault_opens_exactly_one_ticket_and_ten_more_runs_keep_it_one(estate, job, request_tracker):
+    tickets = Tickets(request_tracker)
+    assert tickets.alarms() == []
+    estate.fault(FAULTY, "fill-disk", "86")  # about 90 % for psutil (ext4 keeps 5 % for root)
+    output = job().stdout
+    assert "opened 1" in output
+    [ticket] = tickets.alarms()
+    assert "Disk space running low (/srv/appsuite)" in ticket["Subject"]
+    assert ticket["Priority"] in (30, "30")  # P4
+    assert ticket["Status"] == "new"
+    assert not ticket["Due"].startswith("1970")
+    for dummy in range(10):
+        job()
+    assert len(tickets.alarms()) == 1
+
+
+def test_a_priority_change_is_one_update(estate, job, request_tracker):
+    tickets = Tickets(request_tracker)
+    estate.clear(FAULTY, "fill-disk")
+    estate.fault(FAULTY, "fill-disk", "95")
+    output = job().stdout
+    assert "updated 1" in output and "opened 0" in output
+    [ticket] = tickets.alarms()
+    assert ticket["Priority"] in (50, "50")  # P3
+    comments = [t for t in tickets.history(ticket["id"]) if t.get("Type") == "Comment"]
+    assert len(comments) == 1
+    job()
+    assert len([t for t in tickets.history(ticket["id"]) if t.get("Type") == "Comment"]) == 1
+
+
+def test_clearing_resolves_and_the_fault_back_reopens_the_same_ticket(estate, job, request_tracker):
+    tickets = Tickets(request_tracker)
+    estate.clear(FAULTY, "fill-disk")
+    assert "resolved 1" in job().stdout
+    [ticket] = tickets.alarms()
+    assert ticket["Status"] == "resolved"
+    estate.fault(FAULTY, "fill-disk", "95")
+    assert "reopened 1" in job().stdout
+    [again] = tickets.alarms()
+    assert again["id"] == ticket["id"] and again["Status"] == "open"
+    estate.clear(FAULTY, "fill-disk")
+    job()
+
+
+def test_rt_down_for_a_whole_run_loses_nothing(estate, job, request_tracker):
+    tickets = Tickets(request_tracker)
+    before = len(tickets.alarms())
+    estate.fault(FAULTY, "occupy", "ivr", "4")
+    request_tracker.stop()
+    try:
+        output = job().stdout  # the run itself works
+        assert "queued for retry 1" in output
+    finally:
+        request_tracker.start()
+    output = job().stdout
+    assert "opened 1" in output and "queued for retry 0" in output
+    ivr = [t for t in tickets.alarms() if "IVR" in t["Subject"]]
+    assert len(ivr) == 1 and len(tickets.alarms()) == before + 1
+    job()
+    assert len(tickets.alarms()) == before + 1
+    estate.clear(FAULTY, "occupy")
+
+
+def test_the_token_never_appears_in_verbose_output(estate, job, request_tracker):
+    proc = job("-vvvv")
+    assert request_tracker.token not in proc.stdout + proc.stderr
