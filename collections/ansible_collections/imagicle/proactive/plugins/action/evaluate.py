@@ -24,6 +24,8 @@ SETTING_VARIABLES = (
     "imagicle_rules_catalogue",
     "imagicle_rule_overrides",
     "imagicle_rule_overrides_host",
+    "imagicle_contacts",
+    "imagicle_language",
 )
 
 

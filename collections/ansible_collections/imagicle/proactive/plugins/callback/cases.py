@@ -20,16 +20,21 @@ description:
   - A missing or wrong setting gives one warning and disables the plugin; it never fails the playbook.
     At the end it prints how many cases were opened, updated, resolved, reopened, how many actions
     wait in the outbox for the next run and how many the backend rejected.
-  - Paging the on-call engineer and mailing the customer are not built yet.
+  - With O(pager) set, a case for an alarm whose plan pages (platinum P1) pages the on-call platform, with the
+    alarm fingerprint as the dedup key, and the page is resolved when the case is. With O(mail) on, the
+    customer's contacts (C(imagicle_contacts)) are mailed when a case opens and when it is resolved, in
+    their language (C(imagicle_language)).
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 requirements:
   - enable in configuration (C(callbacks_enabled = imagicle.proactive.cases)); the project's ansible.cfg does
 options:
   backend:
-    description: Where cases are kept. V(local) is the embedded register in the state store; V(rt) is Request Tracker.
+    description:
+      - Where cases are kept. V(local) is the embedded register in the state store; V(rt) is Request Tracker;
+        V(servicenow) is a ServiceNow instance (Table API, C(incident)); V(webhook) posts signed JSON to a URL.
     type: str
-    choices: [local, rt]
+    choices: [local, rt, servicenow, webhook]
     default: local
     env:
       - name: IMAGICLE_CASES_BACKEND
@@ -86,6 +91,150 @@ options:
     ini:
       - section: imagicle_cases
         key: rt_queue
+  servicenow_url:
+    description: ServiceNow instance URL (C(https://<instance>.service-now.com)), for O(backend=servicenow).
+    type: str
+    env:
+      - name: IMAGICLE_SERVICENOW_URL
+    ini:
+      - section: imagicle_cases
+        key: servicenow_url
+  servicenow_username:
+    description: ServiceNow user (Basic authentication), for O(backend=servicenow).
+    type: str
+    env:
+      - name: IMAGICLE_SERVICENOW_USERNAME
+    ini:
+      - section: imagicle_cases
+        key: servicenow_username
+  servicenow_password:
+    description: ServiceNow password. Give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_SERVICENOW_PASSWORD
+  servicenow_token:
+    description: ServiceNow OAuth bearer token, instead of user and password. Give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_SERVICENOW_TOKEN
+  servicenow_assignment_group:
+    description: sys_id of the assignment group of new incidents.
+    type: str
+    env:
+      - name: IMAGICLE_SERVICENOW_ASSIGNMENT_GROUP
+    ini:
+      - section: imagicle_cases
+        key: servicenow_assignment_group
+  webhook_url:
+    description: URL that receives the case events, for O(backend=webhook).
+    type: str
+    env:
+      - name: IMAGICLE_WEBHOOK_URL
+    ini:
+      - section: imagicle_cases
+        key: webhook_url
+  webhook_secret:
+    description: Shared secret of the HMAC-SHA256 signature (at least 16 characters). Give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_WEBHOOK_SECRET
+  pager:
+    description: The on-call platform paged for alarms whose plan pages (platinum P1); V(none) pages nobody.
+    type: str
+    choices: [none, alertmanager, pagerduty]
+    default: none
+    env:
+      - name: IMAGICLE_PAGER
+    ini:
+      - section: imagicle_cases
+        key: pager
+  alertmanager_url:
+    description: Base URL of Prometheus Alertmanager (API v2), for O(pager=alertmanager).
+    type: str
+    env:
+      - name: IMAGICLE_ALERTMANAGER_URL
+    ini:
+      - section: imagicle_cases
+        key: alertmanager_url
+  pagerduty_routing_key:
+    description: PagerDuty Events API v2 routing (integration) key, for O(pager=pagerduty). Give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_PAGERDUTY_ROUTING_KEY
+  pagerduty_url:
+    description: PagerDuty Events API v2 endpoint.
+    type: str
+    default: https://events.pagerduty.com/v2/enqueue
+    env:
+      - name: IMAGICLE_PAGERDUTY_URL
+    ini:
+      - section: imagicle_cases
+        key: pagerduty_url
+  mail:
+    description: Mail the customer's contacts when a case opens and when it is resolved.
+    type: bool
+    default: false
+    env:
+      - name: IMAGICLE_MAIL
+    ini:
+      - section: imagicle_cases
+        key: mail
+  smtp_host:
+    description: SMTP server for customer mail.
+    type: str
+    env:
+      - name: IMAGICLE_SMTP_HOST
+    ini:
+      - section: imagicle_cases
+        key: smtp_host
+  smtp_port:
+    description: SMTP port.
+    type: int
+    default: 587
+    env:
+      - name: IMAGICLE_SMTP_PORT
+    ini:
+      - section: imagicle_cases
+        key: smtp_port
+  smtp_security:
+    description: V(starttls), V(tls) (implicit TLS) or V(none) (only to a loopback server).
+    type: str
+    choices: [starttls, tls, none]
+    default: starttls
+    env:
+      - name: IMAGICLE_SMTP_SECURITY
+    ini:
+      - section: imagicle_cases
+        key: smtp_security
+  smtp_username:
+    description: SMTP user, when the server wants AUTH.
+    type: str
+    env:
+      - name: IMAGICLE_SMTP_USERNAME
+    ini:
+      - section: imagicle_cases
+        key: smtp_username
+  smtp_password:
+    description: SMTP password. Give it by environment.
+    type: str
+    env:
+      - name: IMAGICLE_SMTP_PASSWORD
+  smtp_ca_path:
+    description: CA bundle that signed the SMTP server's certificate; the system's store when unset.
+    type: path
+    env:
+      - name: IMAGICLE_SMTP_CA_PATH
+    ini:
+      - section: imagicle_cases
+        key: smtp_ca_path
+  mail_from:
+    description: Sender of customer mail, for example C(Imagicle Support <support@example.net>).
+    type: str
+    env:
+      - name: IMAGICLE_MAIL_FROM
+    ini:
+      - section: imagicle_cases
+        key: mail_from
   rt_key_field:
     description: Request Tracker custom field that holds each case's idempotency key.
     type: str
@@ -126,6 +275,7 @@ class CallbackModule(CallbackBase):
         self.disabled = False
         self.alarms = []
         self.checked_hosts = set()
+        self.contacts = {}
         self.evaluated = False
 
     def _disable(self, why: str) -> None:
@@ -137,13 +287,28 @@ class CallbackModule(CallbackBase):
         if IMPORT_ERROR is not None:
             self._disable("a library it needs is missing (%s)" % IMPORT_ERROR)
             return
-        if self.get_option("backend") == "rt":
-            missing = [name for name in ("rt_url", "rt_token") if not self.get_option(name)]
-            if missing:
-                self._disable("backend rt needs %s (environment IMAGICLE_RT_URL, IMAGICLE_RT_TOKEN)"
-                              % " and ".join(missing))
+        needs = {
+            "rt": (("rt_url", "IMAGICLE_RT_URL"), ("rt_token", "IMAGICLE_RT_TOKEN")),
+            "servicenow": (("servicenow_url", "IMAGICLE_SERVICENOW_URL"),),
+            "webhook": (("webhook_url", "IMAGICLE_WEBHOOK_URL"), ("webhook_secret", "IMAGICLE_WEBHOOK_SECRET")),
+        }.get(self.get_option("backend"), ())
+        missing = ["%s (%s)" % (option, env) for option, env in needs if not self.get_option(option)]
+        if missing:
+            self._disable("backend %s needs %s" % (self.get_option("backend"), " and ".join(missing)))
+        if self.get_option("backend") == "servicenow" and not (
+                self.get_option("servicenow_token") or (self.get_option("servicenow_username") and self.get_option("servicenow_password"))):
+            self._disable("backend servicenow needs IMAGICLE_SERVICENOW_TOKEN, or a user and IMAGICLE_SERVICENOW_PASSWORD")
         if (self.get_option("reopen_window_hours") or 0) < 0:
             self._disable("reopen_window_hours must not be negative")
+        pager = self.get_option("pager")
+        if pager == "alertmanager" and not self.get_option("alertmanager_url"):
+            self._disable("pager alertmanager needs alertmanager_url (IMAGICLE_ALERTMANAGER_URL)")
+        if pager == "pagerduty" and not self.get_option("pagerduty_routing_key"):
+            self._disable("pager pagerduty needs the routing key in IMAGICLE_PAGERDUTY_ROUTING_KEY")
+        if self.get_option("mail"):
+            missing = [name for name in ("smtp_host", "mail_from") if not self.get_option(name)]
+            if missing:
+                self._disable("mail needs %s (IMAGICLE_SMTP_HOST, IMAGICLE_MAIL_FROM)" % " and ".join(missing))
 
     def v2_runner_on_ok(self, result):
         if self.disabled or result._task.action not in EVALUATE_ACTIONS:
@@ -152,8 +317,11 @@ class CallbackModule(CallbackBase):
         evaluation = data.get("evaluation") or {}
         self.evaluated = True
         if (evaluation.get("eligibility") or {}).get("eligible"):
+            host = evaluation.get("host") or result._host.get_name()
             if evaluation.get("reporting"):
-                self.checked_hosts.add(evaluation.get("host") or result._host.get_name())
+                self.checked_hosts.add(host)
+            if isinstance(evaluation.get("notify"), dict):
+                self.contacts[host] = evaluation["notify"]
             self.alarms.extend(alarm for alarm in data.get("alarms") or [] if isinstance(alarm, dict))
 
     def _backends(self, store) -> dict:
@@ -163,6 +331,32 @@ class CallbackModule(CallbackBase):
 
             backends["rt"] = RtBackend(self.get_option("rt_url"), token=self.get_option("rt_token"),
                                        queue=self.get_option("rt_queue"), key_field=self.get_option("rt_key_field"))
+        if self.get_option("backend") == "servicenow":
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.servicenow import ServiceNowBackend
+
+            backends["servicenow"] = ServiceNowBackend(
+                self.get_option("servicenow_url"), username=self.get_option("servicenow_username"),
+                password=self.get_option("servicenow_password"), token=self.get_option("servicenow_token"),
+                assignment_group=self.get_option("servicenow_assignment_group"))
+        if self.get_option("backend") == "webhook":
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.webhook import WebhookBackend
+
+            backends["webhook"] = WebhookBackend(self.get_option("webhook_url"), secret=self.get_option("webhook_secret"))
+        if self.get_option("pager") == "alertmanager":
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.alertmanager import AlertmanagerPager
+
+            backends["alertmanager"] = AlertmanagerPager(self.get_option("alertmanager_url"))
+        elif self.get_option("pager") == "pagerduty":
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.pagerduty import PagerDutyPager
+
+            backends["pagerduty"] = PagerDutyPager(self.get_option("pagerduty_routing_key"), url=self.get_option("pagerduty_url"))
+        if self.get_option("mail"):
+            from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import Mailer, SmtpSettings
+
+            backends["mail"] = Mailer(SmtpSettings(
+                host=self.get_option("smtp_host"), port=self.get_option("smtp_port"), security=self.get_option("smtp_security"),
+                username=self.get_option("smtp_username"), password=self.get_option("smtp_password"),
+                sender=self.get_option("mail_from"), ca_path=self.get_option("smtp_ca_path")))
         return backends
 
     def v2_playbook_on_stats(self, stats):
@@ -176,8 +370,12 @@ class CallbackModule(CallbackBase):
                     attempts = max(1, int(self.get_option("retry_attempts") or 1))
                     # What earlier runs could not send goes first.
                     report = case_manager.drain(store, backends, now, attempts_in_run=attempts)
+                    pager = self.get_option("pager")
+                    notifications = case_manager.Notifications(pager=None if pager == "none" else pager,
+                                                               mail=bool(self.get_option("mail")), contacts=self.contacts)
                     case_manager.plan_run(store, self.alarms, self.checked_hosts, self.get_option("backend"), now,
-                                          timedelta(hours=float(self.get_option("reopen_window_hours"))), report)
+                                          timedelta(hours=float(self.get_option("reopen_window_hours"))), report,
+                                          notifications=notifications)
                     case_manager.drain(store, backends, now, report, attempts_in_run=attempts)
         except StoreError as exc:
             self._display.warning("imagicle.proactive.cases: the state store failed, no case was changed: %s" % exc)

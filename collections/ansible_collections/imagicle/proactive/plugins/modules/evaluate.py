@@ -20,8 +20,9 @@ description:
     unknown schema version gets one alarm, C(host_not_reporting), and nothing else.
   - The host's settings come from its inventory variables - C(imagicle_customer), C(imagicle_sla) (plan,
     timezone, holidays, calendars), C(imagicle_consent), C(imagicle_cloud_connected),
-    C(imagicle_rules_catalogue), C(imagicle_rule_overrides) and C(imagicle_rule_overrides_host). Malformed
-    settings fail the task with a message naming the variable and the key.
+    C(imagicle_rules_catalogue), C(imagicle_rule_overrides), C(imagicle_rule_overrides_host), and for customer
+    mail C(imagicle_contacts) (e-mail addresses) and C(imagicle_language) (V(en) or V(it)). Malformed settings fail
+    the task with a message naming the variable and the key.
   - The rules, their thresholds and default priorities are described in the project's C(docs/alarms.md).
 author:
   - imagicle.proactive contributors (@imagicle-proactive)

@@ -38,6 +38,38 @@ DEFAULT_REOPEN_WINDOW = timedelta(hours=24)
 CASE_KINDS = ("open", "update", "resolve", "reopen")
 
 
+@dataclass(frozen=True)
+class Notifications:
+    """Who else hears of a case: the on-call platform (``pager``: a paging backend's name, or
+    None) and the customer's contacts by host (``contacts``: host → {"emails": [...],
+    "language": "en"|"it"}; mail is sent only when ``mail`` is true)."""
+
+    pager: str | None = None
+    mail: bool = False
+    contacts: dict = field(default_factory=dict)
+
+
+def page_content(alarm_or_record, content: dict) -> dict:
+    """What the on-call platform gets: enough to act, nothing more."""
+    return {
+        "summary": content["title"],
+        "customer": _text(alarm_or_record["customer"], 80),
+        "host": _text(alarm_or_record["host"], 80),
+        "rule": clean_text(alarm_or_record["rule"], 80),
+        "priority": clean_text(alarm_or_record["priority"], 4),
+        "due": content.get("due"),
+    }
+
+
+def _mail_payload(event: str, record: CaseRecord, content: dict, contacts: dict, summary: str) -> dict | None:
+    recipients = (contacts.get(record.host) or {}).get("emails") or []
+    if not recipients:
+        return None
+    return {"event": event, "to": list(recipients), "language": (contacts.get(record.host) or {}).get("language", "en"),
+            "case": {"title": content.get("title") or record.title, "priority": record.priority, "summary": summary,
+                     "customer": record.customer, "host": record.host, "rule": record.rule, "due": content.get("due")}}
+
+
 @dataclass
 class RunReport:
     """What a run did, for the table printed at its end."""
@@ -46,6 +78,9 @@ class RunReport:
     updated: int = 0
     resolved: int = 0
     reopened: int = 0
+    paged: int = 0
+    unpaged: int = 0
+    mailed: int = 0
     queued: int = 0
     parked: int = 0
     problems: list = field(default_factory=list)
@@ -53,7 +88,8 @@ class RunReport:
     def as_rows(self) -> list:
         return [
             ("opened", self.opened), ("updated", self.updated), ("resolved", self.resolved),
-            ("reopened", self.reopened), ("queued for retry", self.queued), ("parked (rejected)", self.parked),
+            ("reopened", self.reopened), ("paged", self.paged), ("page resolved", self.unpaged), ("mailed", self.mailed),
+            ("queued for retry", self.queued), ("parked (rejected)", self.parked),
         ]
 
 
@@ -110,17 +146,19 @@ def case_content(alarm: dict) -> dict:
     }
 
 
-def _enqueue(store, record: CaseRecord, kind: str, payload: dict, now: datetime, suffix: str = "") -> bool:
+def _enqueue(store, record: CaseRecord, kind: str, payload: dict, now: datetime, suffix: str = "",
+             backend: str | None = None) -> bool:
     key = "%s:%s%s" % (case_key(record), kind, suffix)
     item = OutboxItem(
-        key=key, kind=kind, backend=record.backend, fingerprint=record.fingerprint, payload=dict(payload, case_key=case_key(record)),
+        key=key, kind=kind, backend=backend or record.backend, fingerprint=record.fingerprint, payload=dict(payload, case_key=case_key(record)),
         status="queued", attempts=0, next_attempt_at=now, last_error=None, created_at=now, sent_at=None, result=None,
     )
     return store.enqueue(item)
 
 
 def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetime,
-             reopen_window: timedelta = DEFAULT_REOPEN_WINDOW, report: RunReport | None = None) -> RunReport:
+             reopen_window: timedelta = DEFAULT_REOPEN_WINDOW, report: RunReport | None = None,
+             notifications: Notifications | None = None) -> RunReport:
     """Reconcile this run's alarms with the case map; queue every action in the outbox.
 
     ``alarms`` are the dictionaries of ``imagicle.proactive.evaluate`` of the hosts evaluated in
@@ -130,6 +168,7 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     and its cases are left alone: nothing about it leaves the controller.
     """
     report = report or RunReport()
+    notifications = notifications or Notifications()
     firing = {}
     for alarm in alarms:
         if alarm.get("eligible"):
@@ -149,6 +188,7 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
             )
             store.save_case(record)
             _enqueue(store, record, "open", content, now)
+            _notify_open(store, record, alarm, content, summary, notifications, now, "")
         elif record.status == "resolved":
             record.status, record.resolved_at, record.updated_at = "open", None, now
             record.reopen_count += 1
@@ -156,6 +196,7 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
             store.save_case(record)
             _enqueue(store, record, "reopen", dict(content, note="The condition is back: %s" % summary),
                      now, ":%s" % _stamp(now))
+            _notify_open(store, record, alarm, content, summary, notifications, now, ":%s" % _stamp(now))
         elif record.priority != alarm["priority"]:
             note = "Priority changed from %s to %s: %s" % (record.priority, alarm["priority"], summary)
             record.priority, record.updated_at = alarm["priority"], now
@@ -166,10 +207,29 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
         if record.host in checked_hosts and record.fingerprint not in firing:
             record.status, record.resolved_at, record.updated_at = "resolved", now, now
             store.save_case(record)
-            _enqueue(store, record, "resolve", {"note": "The condition no longer holds on %s (checked %s)."
-                                                % (_text(record.host, 80), now.strftime("%Y-%m-%d %H:%M UTC"))},
-                     now, ":%s" % _stamp(now))
+            note = "The condition no longer holds on %s (checked %s)." % (_text(record.host, 80),
+                                                                          now.strftime("%Y-%m-%d %H:%M UTC"))
+            suffix = ":%s" % _stamp(now)
+            _enqueue(store, record, "resolve", {"note": note}, now, suffix)
+            content = {"title": record.title, "due": None}
+            if record.paged and notifications.pager:
+                _enqueue(store, record, "unpage", {"page": page_content(record.to_dict(), content), "pager": notifications.pager},
+                         now, suffix, backend=notifications.pager)
+            mail = _mail_payload("resolve", record, content, notifications.contacts, note) if notifications.mail else None
+            if mail:
+                _enqueue(store, record, "mail", mail, now, ":resolve" + suffix, backend="mail")
     return report
+
+
+def _notify_open(store, record: CaseRecord, alarm: dict, content: dict, summary: str, notifications: Notifications,
+                 now: datetime, suffix: str) -> None:
+    """Page (platinum P1) and mail the customer when a case opens or reopens."""
+    if alarm.get("page") and notifications.pager:
+        _enqueue(store, record, "page", {"page": page_content(alarm, content), "pager": notifications.pager}, now, suffix,
+                 backend=notifications.pager)
+    mail = _mail_payload("open", record, content, notifications.contacts, summary) if notifications.mail else None
+    if mail:
+        _enqueue(store, record, "mail", mail, now, ":open" + suffix, backend="mail")
 
 
 def _send(item: OutboxItem, backend, store) -> dict:
@@ -182,25 +242,51 @@ def _send(item: OutboxItem, backend, store) -> dict:
             record.case_ref = ref.ref
             store.save_case(record)
         return {"ref": ref.ref, "url": ref.url, "warning": getattr(ref, "warning", None)}
+    if item.kind == "page":
+        reference = backend.trigger(item.fingerprint, payload["page"])
+        if record is not None:
+            record.paged, record.page_ref = True, reference
+            store.save_case(record)
+        return {"ref": reference}
+    if item.kind == "unpage":
+        backend.resolve(item.fingerprint, payload["page"])
+        return {"ref": item.fingerprint}
+    if item.kind == "mail":
+        if record is None or record.case_ref is None:
+            raise Waiting("the mail for case %s waits until the case is opened" % payload["case_key"])
+        case = dict(payload["case"], case_ref=record.case_ref)
+        backend.deliver(item.key, payload["event"], payload["to"], payload["language"], case,
+                        thread_key="%s:mail:open" % payload["case_key"])
+        return {"to": len(payload["to"])}
     ref = record.case_ref if record is not None and case_key(record) == payload["case_key"] else None
     if ref is None:
         found = backend.find(payload["case_key"])
         if found is None:
-            raise BackendError("the case %s is not opened yet in %s" % (payload["case_key"], item.backend), retryable=True)
+            raise Waiting("the case %s is not opened yet in %s" % (payload["case_key"], item.backend))
         ref = found.ref
     case = CaseRef(backend=item.backend, ref=ref, url=None)
+    # A webhook receiver deduplicates by Idempotency-Key: give it the case's key and this action's.
+    extra = {"key": payload["case_key"], "action_id": item.key} if getattr(backend, "name", "") == "webhook" else {}
     if item.kind == "update":
-        backend.update_priority(case.ref, payload["priority"], payload["note"])
+        backend.update_priority(case.ref, payload["priority"], payload["note"], **extra)
     elif item.kind == "resolve":
-        backend.resolve(case.ref, payload["note"])
+        backend.resolve(case.ref, payload["note"], **extra)
     elif item.kind == "reopen":
-        backend.reopen(case.ref, payload["note"])
+        backend.reopen(case.ref, payload["note"], **extra)
     else:
         raise BackendError("unknown outbox action %r" % item.kind, retryable=False)
     return {"ref": ref}
 
 
-COUNTERS = {"open": "opened", "update": "updated", "resolve": "resolved", "reopen": "reopened"}
+class Waiting(BackendError):
+    """The action depends on one not sent yet (the case is not opened in its backend yet)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=True)
+
+
+COUNTERS = {"open": "opened", "update": "updated", "resolve": "resolved", "reopen": "reopened", "page": "paged",
+            "unpage": "unpaged", "mail": "mailed"}
 
 
 def drain(store, backends: dict, now: datetime, report: RunReport | None = None, attempts_in_run: int = 3,
@@ -224,6 +310,8 @@ def drain(store, backends: dict, now: datetime, report: RunReport | None = None,
         for attempt in range(attempts_in_run):
             try:
                 result = _send(item, backend, store)
+            except Waiting as exc:
+                store.mark_retry(item.key, str(exc), now)
             except BackendError as exc:
                 if not exc.retryable:
                     store.mark_parked(item.key, str(exc))

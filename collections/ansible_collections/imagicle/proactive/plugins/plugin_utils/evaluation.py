@@ -15,11 +15,16 @@ This is the logic of the ``imagicle.proactive.evaluate`` action plugin, as plain
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import rules, sla
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.eligibility import check_eligibility
+
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+LANGUAGES = ("en", "it")
 
 
 class SettingsError(ValueError):
@@ -36,6 +41,8 @@ class HostSettings:
     consent: object
     cloud_connected: object
     catalogue: rules.Catalogue
+    contacts: tuple = ()
+    language: str = "en"
 
 
 _CATALOGUES: dict = {}
@@ -77,8 +84,19 @@ def host_settings(host: str, variables: dict) -> HostSettings:
                 catalogue = rules.apply_overrides(catalogue, overrides, "%s (host %s)" % (name, host))
     except rules.RulesError as exc:
         raise SettingsError(str(exc)) from None
+    contacts = variables.get("imagicle_contacts") or []
+    if isinstance(contacts, str):
+        contacts = [contacts]
+    if not isinstance(contacts, list) or not all(isinstance(c, str) and EMAIL.match(c.strip()) for c in contacts):
+        raise SettingsError("host %s: imagicle_contacts must be a list of e-mail addresses of the customer's contacts, "
+                            "got %r" % (host, contacts))
+    language = variables.get("imagicle_language") or "en"
+    if language not in LANGUAGES:
+        raise SettingsError("host %s: imagicle_language must be one of %s, got %r" % (host, ", ".join(LANGUAGES), language))
     return HostSettings(
         host=host,
+        contacts=tuple(c.strip() for c in contacts),
+        language=language,
         customer=customer.strip(),
         sla=sla_config,
         consent=variables.get("imagicle_consent", False),
@@ -145,6 +163,7 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
         "reporting": problem is None,
         "not_reporting_reason": problem,
         "eligibility": eligibility.to_dict(),
+        "notify": {"emails": list(settings.contacts), "language": settings.language},
         "alarms": out,
         "detected_at": _utc_iso(detected_at),
     }

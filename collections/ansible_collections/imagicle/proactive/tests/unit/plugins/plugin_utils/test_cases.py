@@ -190,3 +190,90 @@ def test_host_text_is_one_line_masked_and_bounded(store):
     assert "1234 5678" not in text and "1234567" not in text and "ops@example.com" not in text
     assert "{{ lookup('pipe', 'id') }}" in content["title"]  # kept as inert text, never templated
     assert "\n" not in content["title"]
+
+
+class RecordingPager:
+    """Stands in for the on-call platform (the real ones are tested against Alertmanager and
+    PagerDuty's documented API); records what the case manager asks of it."""
+
+    name = "alertmanager"
+
+    def __init__(self):
+        self.calls = []
+
+    def trigger(self, dedup_key, page):
+        self.calls.append(("trigger", dedup_key, page))
+        return dedup_key
+
+    def resolve(self, dedup_key, page):
+        self.calls.append(("resolve", dedup_key, page))
+
+
+class RecordingMailer:
+    """Stands in for SMTP (the real mail path is tested against an SMTP server)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def deliver(self, key, event, to, language, case, thread_key=None):
+        self.sent.append({"key": key, "event": event, "to": to, "language": language, "case": case,
+                          "thread_key": thread_key})
+
+
+def run_notified(store, alarms, checked, now, pager, mailer, contacts=None):
+    notifications = cases.Notifications(pager="alertmanager", mail=True,
+                                        contacts=contacts or {"ias-a": {"emails": ["it@acme.example"], "language": "it"}})
+    report = cases.plan_run(store, alarms, set(checked), "local", now, notifications=notifications)
+    backends = {"local": LocalBackend(store, clock=lambda: now), "alertmanager": pager, "mail": mailer}
+    return cases.drain(store, backends, now, report, sleep=lambda seconds: None)
+
+
+def test_a_platinum_p1_is_paged_once_and_the_page_resolves_with_the_case(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    p1 = alarm(rule="voip_stack_crashed", subject="voip_stack", priority="P1", page=True)
+    report = run_notified(store, [p1], {"ias-a"}, T0, pager, mailer)
+    assert report.opened == 1 and report.paged == 1
+    for minutes in (5, 10, 15):
+        run_notified(store, [p1], {"ias-a"}, T0 + timedelta(minutes=minutes), pager, mailer)
+    assert [call[0] for call in pager.calls] == ["trigger"]
+    assert pager.calls[0][1] == p1["fingerprint"]  # the dedup key is the fingerprint
+    report = run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=20), pager, mailer)
+    assert report.resolved == 1 and report.unpaged == 1
+    assert [call[0] for call in pager.calls] == ["trigger", "resolve"]
+
+
+def test_an_alarm_that_does_not_page_is_not_paged(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    run_notified(store, [alarm(priority="P1", page=False)], {"ias-a"}, T0, pager, mailer)
+    run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=5), pager, mailer)
+    assert pager.calls == []
+
+
+def test_the_customer_is_mailed_on_open_and_on_resolve_in_their_language(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    report = run_notified(store, [alarm()], {"ias-a"}, T0, pager, mailer)
+    assert report.mailed == 1
+    run_notified(store, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5), pager, mailer)
+    run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=10), pager, mailer)
+    assert [(m["event"], m["to"], m["language"]) for m in mailer.sent] == [
+        ("open", ["it@acme.example"], "it"), ("resolve", ["it@acme.example"], "it")]
+    assert mailer.sent[0]["case"]["case_ref"] == store.local_list()[0]["id"]
+    assert mailer.sent[1]["thread_key"] == mailer.sent[0]["thread_key"]
+
+
+def test_no_contacts_no_mail(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    run_notified(store, [alarm()], {"ias-a"}, T0, pager, mailer, contacts={"ias-b": {"emails": ["b@x.example"]}})
+    assert mailer.sent == []
+
+
+def test_mail_waits_for_its_case_when_the_case_backend_is_down(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    flaky = FlakyBackend(store)
+    flaky.failures = [BackendError("connection refused", retryable=True)] * 3
+    notifications = cases.Notifications(pager=None, mail=True, contacts={"ias-a": {"emails": ["a@acme.example"]}})
+    report = cases.plan_run(store, [alarm()], {"ias-a"}, "local", T0, notifications=notifications)
+    cases.drain(store, {"local": flaky, "mail": mailer}, T0, report, sleep=lambda seconds: None)
+    assert mailer.sent == [] and report.queued == 2
+    report = cases.drain(store, {"local": flaky, "mail": mailer}, T0 + timedelta(minutes=5), sleep=lambda seconds: None)
+    assert report.opened == 1 and report.mailed == 1 and len(mailer.sent) == 1

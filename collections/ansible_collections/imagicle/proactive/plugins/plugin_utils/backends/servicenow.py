@@ -1,0 +1,427 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ServiceNow incidents (REST Table API) as a case backend.
+
+Idempotency: every incident carries the case key in ``correlation_id`` (and ``imagicle.proactive``
+in ``correlation_display``); :meth:`ServiceNowBackend.find` queries
+``sysparm_query=correlation_id=<key>`` and checks the ``correlation_id`` of every row it gets back,
+because the Table API silently drops a condition it cannot apply (unknown or unreadable field) and
+would then answer with unrelated incidents. ``create`` looks before it creates.
+
+Priority: P1..P4 are sent as impact and urgency, and ServiceNow computes ``priority`` from them with
+its Priority Lookup Rules (instance data). With the default rules P1 = impact 1 urgency 1
+(priority 1), P2 = 1/2 (2), P3 = 2/2 (3), P4 = 2/3 (4); the priority the instance computed is read
+back and a difference is reported in ``CaseRef.warning``.
+
+Pitfalls handled: a hibernating developer instance answers 200 with an HTML page (retryable, with a
+clear message); 429 carries ``Retry-After`` (quoted in the message); the error body
+``{"error": {"message", "detail"}, "status": "failure"}`` is quoted; redirects are not followed and
+no cookies are kept, so every call is authenticated by its own header. Case text is sent as plain
+text with control characters made visible.
+"""
+
+from __future__ import annotations
+
+import re
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urlsplit
+
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef, status_is_retryable
+
+BACKEND_NAME = "servicenow"
+USER_AGENT = "imagicle.proactive-servicenow-backend/1.0"
+TABLE_PATH = "/api/now/table/incident"
+CORRELATION_DISPLAY = "imagicle.proactive"
+# P1..P4 -> (impact, urgency); with ServiceNow's default Priority Lookup Rules they give priority 1..4
+IMPACT_URGENCY = {"P1": ("1", "1"), "P2": ("1", "2"), "P3": ("2", "2"), "P4": ("2", "3")}
+EXPECTED_PRIORITY = {"P1": "1", "P2": "2", "P3": "3", "P4": "4"}
+STATE_NAMES = {"1": "new", "2": "in_progress", "3": "on_hold", "6": "resolved", "7": "closed", "8": "canceled"}
+STATE_IN_PROGRESS = "2"
+STATE_RESOLVED = "6"
+CLOSED_STATES = ("7", "8")
+DEFAULT_CLOSE_CODE = "Solution provided"
+DEFAULT_CLOSE_NOTES = "Resolved by imagicle.proactive: the condition no longer holds."
+SHORT_DESCRIPTION_MAX = 160
+FIELDS = ("sys_id", "number", "state", "active", "impact", "urgency", "priority", "short_description",
+          "correlation_id", "correlation_display", "close_code")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _visible_controls(text: str) -> str:
+    """Control characters (except tab and newlines) as visible ``\\xNN`` text."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
+
+
+def _single_line(text: str) -> str:
+    """Newlines, tabs and other control characters as single spaces, trimmed."""
+    return " ".join(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
+
+
+def priority_label(value: Any) -> str | None:
+    """ServiceNow's priority ("1".."5") as P1..P4 (4 - Low and 5 - Planning are both P4); None if unset."""
+    return {"1": "P1", "2": "P2", "3": "P3", "4": "P4", "5": "P4"}.get(str(value).strip()) if value is not None else None
+
+
+def _value(field: Any) -> str:
+    """A raw field value: the string itself, or ``value`` of a reference object."""
+    if isinstance(field, dict):
+        return str(field.get("value") or "")
+    return "" if field is None else str(field)
+
+
+class _Secrets(tuple):
+    """The secrets to scrub from messages; its repr hides them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+
+class _BearerAuth:
+    """``Authorization: Bearer <token>`` as a requests auth (so no .netrc entry can replace it); hides the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: Any) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<hidden>)"
+
+
+class _BasicAuth:
+    """HTTP Basic authentication whose repr hides the password."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self._auth = requests.auth.HTTPBasicAuth(username, password)
+
+    def __call__(self, request: Any) -> Any:
+        return self._auth(request)
+
+    def __repr__(self) -> str:
+        return "_BasicAuth(<hidden>)"
+
+
+class ServiceNowBackend:
+    """Cases as ServiceNow incidents over the REST Table API (Basic authentication or an OAuth bearer token)."""
+
+    name = BACKEND_NAME
+
+    def __init__(self, instance_url: str, *, username: str | None = None, password: str | None = None, token: str | None = None,
+                 assignment_group: str | None = None, caller: str | None = None, category: str | None = None,
+                 timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
+                 close_code: str = DEFAULT_CLOSE_CODE) -> None:
+        if requests is None:
+            raise BackendError("the ServiceNow backend needs the Python package 'requests' on the controller: "
+                               "install it (pip install requests)", retryable=False)
+        if not isinstance(instance_url, str) or not re.match(r"^https?://[^/]", instance_url):
+            raise BackendError("ServiceNow instance_url must start with https:// (e.g. https://example.service-now.com)",
+                               retryable=False)
+        parts = urlsplit(instance_url)
+        if "@" in parts.netloc:
+            raise BackendError("ServiceNow instance_url must not contain credentials: give them as username/password or token",
+                               retryable=False)
+        if parts.query or parts.fragment:
+            raise BackendError("ServiceNow instance_url must be the instance's base URL, without a query or fragment",
+                               retryable=False)
+        if bool(token) == bool(username or password):
+            raise BackendError("ServiceNow backend: give either a token or a username and password, not both or neither",
+                               retryable=False)
+        if not token and not (username and password):
+            raise BackendError("ServiceNow backend: username and password must both be given", retryable=False)
+        for label, value in (("assignment_group", assignment_group), ("caller", caller)):
+            if value is not None and not _SYS_ID.match(value):
+                raise BackendError(f"ServiceNow backend: {label} {value!r} is not a sys_id (32 lowercase hex digits): copy the "
+                                   "record's sys_id from the instance (right-click the form header, Copy sys_id)", retryable=False)
+        if not isinstance(close_code, str) or not close_code.strip():
+            raise BackendError("ServiceNow backend: close_code must be one of the instance's incident resolution codes", retryable=False)
+        base = instance_url.rstrip("/")
+        for suffix in (TABLE_PATH, "/api/now/table", "/api/now"):
+            if base.endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        self.instance_url = base
+        self.table_url = base + TABLE_PATH
+        self.assignment_group = assignment_group
+        self.caller = caller
+        self.category = _single_line(category) if category else None
+        self.close_code = close_code.strip()
+        self.timeout = float(timeout)
+        self._secrets = _Secrets(secret for secret in (token, password) if secret)
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._session.auth = _BearerAuth(token) if token else _BasicAuth(username, password)
+        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+
+    def __repr__(self) -> str:
+        return f"ServiceNowBackend(instance_url={self.instance_url!r}, assignment_group={self.assignment_group!r})"
+
+    # HTTP --------------------------------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
+        return BackendError(self._scrub(message), retryable=retryable, status=status)
+
+    def _request(self, method: str, url: str, *, params: dict[str, str] | None = None, body: dict[str, Any] | None = None) -> Any:
+        """One Table API call; the ``result`` of a 2xx JSON answer, else a BackendError."""
+        where = f"ServiceNow {method} {url}"
+        try:
+            response = self._session.request(method, url, params=params, json=body, timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
+        except requests.exceptions.SSLError:
+            raise self._error(f"{where}: TLS certificate not trusted; give ca_path (or fix the instance's certificate)",
+                              retryable=False) from None
+        except requests.ConnectionError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
+            raise self._error(f"{where}: {reason}; check instance_url and the network; will retry", retryable=True) from None
+        except requests.RequestException as exc:
+            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
+        status = response.status_code
+        content_type = response.headers.get("Content-Type", "").lower()
+        text_start = response.content[:200].lstrip().lower()
+        html = "text/html" in content_type or text_start.startswith((b"<!doctype html", b"<html"))
+        if 200 <= status < 300:
+            if html:
+                raise self._error(f"{where}: HTTP {status} with an HTML page instead of JSON: the instance is probably "
+                                  "hibernating or under maintenance (a developer instance hibernates when unused: wake it at "
+                                  "developer.servicenow.com); will retry", retryable=True, status=status)
+            if status == 204 or not response.content:
+                return None
+            try:
+                data = response.json()
+            except ValueError:
+                raise self._error(f"{where}: HTTP {status} with a body that is not JSON; is instance_url the instance's base URL?",
+                                  retryable=False, status=status) from None
+            if not isinstance(data, dict) or "result" not in data:
+                raise self._error(f"{where}: HTTP {status} JSON without 'result'; is instance_url the instance's base URL?",
+                                  retryable=False, status=status)
+            return data["result"]
+        message = self._sn_message(response)
+        if status in (301, 302, 303, 307, 308):
+            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: instance_url is not "
+                              "the instance's base URL (or a proxy redirects to a login page)", retryable=False, status=status)
+        if status == 401:
+            raise self._error(f"{where}: HTTP 401 {message}: ServiceNow rejected the credentials; check the username/password "
+                              "(or the OAuth token, which expires)", retryable=False, status=status)
+        if status == 403:
+            raise self._error(f"{where}: HTTP 403 {message}: refused by an ACL, a business rule or a data policy; give the user "
+                              "the itil role (incident create/write/resolve) or fix the rejected field", retryable=False, status=status)
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            reset = response.headers.get("X-RateLimit-Reset")
+            when = (f"retry after {retry_after} s" if retry_after else
+                    f"rate limit resets at Unix time {reset}" if reset else "retry later")
+            raise self._error(f"{where}: HTTP 429 {message}: ServiceNow rate limit rule exceeded; {when}; will retry",
+                              retryable=True, status=status)
+        retryable = status_is_retryable(status)
+        hint = "will retry" if retryable else "ServiceNow will not accept this request as it is"
+        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+
+    @staticmethod
+    def _sn_message(response: Any) -> str:
+        """The documented error body ``{"error": {"message", "detail"}, "status": "failure"}`` as one line."""
+        try:
+            data = response.json()
+        except ValueError:
+            return (response.reason or "").strip()[:200]
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict):
+            parts = [_single_line(str(error.get(name) or "")) for name in ("message", "detail")]
+            text = ": ".join(part for part in parts if part)
+            if text:
+                return text[:400]
+        return (response.reason or "").strip()[:200]
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        params = {"sysparm_fields": ",".join(FIELDS), "sysparm_display_value": "false", "sysparm_exclude_reference_link": "true"}
+        params.update(extra)
+        return params
+
+    # helpers ----------------------------------------------------------------------------------------
+    def _sys_id(self, ref: CaseRef | str) -> str:
+        value = ref.ref if isinstance(ref, CaseRef) else str(ref)
+        if not _SYS_ID.match(value):
+            raise BackendError(f"ServiceNow incident reference {value!r} is not a sys_id (32 hex digits)", retryable=False)
+        return value
+
+    def _url(self, sys_id: str) -> str:
+        return f"{self.instance_url}/incident.do?sys_id={sys_id}"
+
+    @staticmethod
+    def _check_key(key: str) -> str:
+        if not isinstance(key, str) or not _KEY.match(key):
+            shown = key[:40] if isinstance(key, str) else key
+            raise BackendError(f"idempotency key {shown!r} must be 1 to 100 characters from A-Z a-z 0-9 . _ : - "
+                               "(it is matched in a ServiceNow encoded query)", retryable=False)
+        return key
+
+    def _record(self, sys_id: str) -> dict[str, Any]:
+        result = self._request("GET", f"{self.table_url}/{sys_id}", params=self._params())
+        if not isinstance(result, dict):
+            raise self._error(f"ServiceNow GET {self.table_url}/{sys_id}: unexpected answer (no record)", retryable=False)
+        return result
+
+    def _patch(self, sys_id: str, changes: dict[str, str]) -> dict[str, Any]:
+        """PATCH the incident; the updated record (or {} when the instance sends no body)."""
+        result = self._request("PATCH", f"{self.table_url}/{sys_id}", params=self._params(), body=changes)
+        return result if isinstance(result, dict) else {}
+
+    def _check_fields(self, sys_id: str, record: dict[str, Any], wanted: dict[str, str]) -> None:
+        """Fail when the record read back shows other values than written (a business rule overrode them)."""
+        wrong = {name: _value(record.get(name)) for name, value in wanted.items() if name in record and _value(record.get(name)) != value}
+        if wrong:
+            raise self._error(f"ServiceNow incident {sys_id} ({self.table_url}/{sys_id}): {wrong} after setting {wanted}: "
+                              "a business rule or the user's rights kept the old values", retryable=False)
+
+    def _warning(self, key: str, priority: str, record: dict[str, Any]) -> str | None:
+        problems = []
+        if "correlation_id" in record and _value(record.get("correlation_id")) != key:
+            problems.append(f"correlation_id was not stored (reads {_value(record.get('correlation_id'))!r}): the user may lack "
+                            "write access to it, so a retry cannot find this incident")
+        actual = _value(record.get("priority")) if "priority" in record else ""
+        if actual and actual != EXPECTED_PRIORITY[priority]:
+            impact, urgency = IMPACT_URGENCY[priority]
+            problems.append(f"the instance's Priority Lookup Rules gave priority {actual} for impact {impact} urgency {urgency} "
+                            f"({priority}; the default rules give {EXPECTED_PRIORITY[priority]})")
+        if not problems:
+            return None
+        return f"ServiceNow incident {_value(record.get('number')) or _value(record.get('sys_id'))}: " + "; ".join(problems)
+
+    # public API -------------------------------------------------------------------------------------
+    def find(self, key: str) -> CaseRef | None:
+        """The oldest incident whose ``correlation_id`` is ``key`` (any state), None when there is none."""
+        key = self._check_key(key)
+        rows = self._request("GET", self.table_url, params=self._params(
+            sysparm_query=f"correlation_id={key}^ORDERBYsys_created_on", sysparm_limit="10", sysparm_no_count="true"))
+        if not isinstance(rows, list):
+            raise self._error(f"ServiceNow GET {self.table_url}: unexpected answer to a query (no list)", retryable=False)
+        for row in rows:
+            if not isinstance(row, dict) or _value(row.get("correlation_id")) != key:
+                raise self._error(f"ServiceNow GET {self.table_url}: the query correlation_id={key} returned other incidents: the "
+                                  "instance ignored the condition (the user cannot read correlation_id?); give the user read "
+                                  "access to incident.correlation_id", retryable=False)
+        if not rows:
+            return None
+        sys_id = _value(rows[0].get("sys_id"))
+        if not _SYS_ID.match(sys_id):
+            raise self._error(f"ServiceNow GET {self.table_url}: incident without a sys_id in the answer", retryable=False)
+        return CaseRef(backend=BACKEND_NAME, ref=sys_id, url=self._url(sys_id))
+
+    def create(self, key: str, case: dict[str, Any]) -> CaseRef:
+        """Open an incident for ``key`` unless one exists (then return it). ``case``: title, priority, due, body."""
+        key = self._check_key(key)
+        title = _single_line(str(case.get("title") or ""))
+        if not title:
+            raise BackendError(f"case for {key!r} has no title", retryable=False)
+        priority = case.get("priority")
+        if priority not in IMPACT_URGENCY:
+            raise BackendError(f"case for {key!r}: priority {priority!r} is not one of {', '.join(IMPACT_URGENCY)}", retryable=False)
+        impact, urgency = IMPACT_URGENCY[priority]
+        description = _visible_controls(str(case.get("body") or title))
+        if case.get("due") and str(case["due"]) not in description:
+            description += f"\n\nResponse due: {_single_line(str(case['due']))}"
+        body: dict[str, str] = {
+            "short_description": title[:SHORT_DESCRIPTION_MAX],
+            "description": description,
+            "impact": impact,
+            "urgency": urgency,
+            "correlation_id": key,
+            "correlation_display": CORRELATION_DISPLAY,
+        }
+        if self.assignment_group:
+            body["assignment_group"] = self.assignment_group
+        if self.caller:
+            body["caller_id"] = self.caller
+        if self.category:
+            body["category"] = self.category
+        existing = self.find(key)
+        if existing is not None:
+            return existing
+        created = self._request("POST", self.table_url, params=self._params(), body=body)
+        if created is None:
+            found = self.find(key)
+            if found is None:
+                raise self._error(f"ServiceNow POST {self.table_url}: created, but no incident has correlation_id {key}", retryable=False)
+            return found
+        sys_id = _value(created.get("sys_id")) if isinstance(created, dict) else ""
+        if not _SYS_ID.match(sys_id):
+            raise self._error(f"ServiceNow POST {self.table_url}: answer without the new incident's sys_id", retryable=False)
+        return CaseRef(backend=BACKEND_NAME, ref=sys_id, url=self._url(sys_id), warning=self._warning(key, priority, created))
+
+    def comment(self, ref: CaseRef | str, text: str) -> None:
+        """Add a work note (internal journal entry, plain text) to the incident."""
+        sys_id = self._sys_id(ref)
+        self._patch(sys_id, {"work_notes": _visible_controls(str(text))})
+
+    def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None) -> None:
+        """Set impact and urgency for ``priority`` (P1..P4), with ``comment`` as a work note; verified on the answer."""
+        sys_id = self._sys_id(ref)
+        if priority not in IMPACT_URGENCY:
+            raise BackendError(f"priority {priority!r} is not one of {', '.join(IMPACT_URGENCY)}", retryable=False)
+        impact, urgency = IMPACT_URGENCY[priority]
+        changes = {"impact": impact, "urgency": urgency}
+        if comment:
+            changes["work_notes"] = _visible_controls(str(comment))
+        record = self._patch(sys_id, changes)
+        self._check_fields(sys_id, record, {"impact": impact, "urgency": urgency})
+
+    def resolve(self, ref: CaseRef | str, note: str | None = None) -> None:
+        """Set state 6 (Resolved) with the resolution code and ``note`` as resolution notes, in one PATCH."""
+        sys_id = self._sys_id(ref)
+        changes = {"state": STATE_RESOLVED, "close_code": self.close_code,
+                   "close_notes": _visible_controls(str(note)) if note else DEFAULT_CLOSE_NOTES}
+        record = self._patch(sys_id, changes)
+        self._check_fields(sys_id, record, {"state": STATE_RESOLVED})
+
+    def reopen(self, ref: CaseRef | str, note: str | None = None) -> None:
+        """Set state 2 (In Progress) with ``note`` as a work note; a closed or canceled incident cannot be reopened."""
+        sys_id = self._sys_id(ref)
+        current = _value(self._record(sys_id).get("state"))
+        if current in CLOSED_STATES:
+            raise self._error(f"ServiceNow incident {sys_id} ({self._url(sys_id)}) is {STATE_NAMES[current]}: ServiceNow does not "
+                              "reopen closed or canceled incidents; a new case must be opened", retryable=False)
+        changes = {"state": STATE_IN_PROGRESS}
+        if note:
+            changes["work_notes"] = _visible_controls(str(note))
+        record = self._patch(sys_id, changes)
+        self._check_fields(sys_id, record, {"state": STATE_IN_PROGRESS})
+
+    def get(self, ref: CaseRef | str) -> dict[str, Any]:
+        """The incident as ``{ref, number, status, state, priority (P1..P4), priority_value, impact, urgency, subject, key, active, url}``."""
+        sys_id = self._sys_id(ref)
+        record = self._record(sys_id)
+        state = _value(record.get("state"))
+        priority_value = _value(record.get("priority"))
+        return {
+            "ref": sys_id,
+            "number": _value(record.get("number")) or None,
+            "status": STATE_NAMES.get(state, state or None),
+            "state": state or None,
+            "priority": priority_label(priority_value) if priority_value else None,
+            "priority_value": int(priority_value) if priority_value.isdigit() else None,
+            "impact": _value(record.get("impact")) or None,
+            "urgency": _value(record.get("urgency")) or None,
+            "subject": _value(record.get("short_description")),
+            "key": _value(record.get("correlation_id")) or None,
+            "active": _value(record.get("active")) == "true" if "active" in record else None,
+            "url": self._url(sys_id),
+        }

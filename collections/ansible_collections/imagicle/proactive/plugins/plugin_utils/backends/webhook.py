@@ -1,0 +1,298 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A signed JSON webhook as a case backend: one POST per case action to a receiver you run.
+
+Every POST carries ``{"event", "key", "ref", "case", "sent_at"}`` and the headers
+``Idempotency-Key`` (the same for a retry of the same action), ``X-Imagicle-Timestamp`` (Unix
+seconds) and ``X-Imagicle-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``.
+Receivers check the signature with :func:`verify_signature` (or the same few lines in any language)
+and drop a delivery whose ``Idempotency-Key`` they have already processed.
+
+A webhook cannot be asked what it holds: :meth:`WebhookBackend.find` always returns None, so
+``create`` always posts and the receiver deduplicates by ``Idempotency-Key``. When the receiver's
+JSON answer to ``case.opened`` carries ``{"id": "..."}`` that id is the case's reference (sent back
+as ``ref`` in the later events), otherwise the key is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from datetime import datetime, timezone
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef, status_is_retryable
+
+BACKEND_NAME = "webhook"
+USER_AGENT = "imagicle.proactive-webhook-backend/1.0"
+EVENTS = ("case.opened", "case.updated", "case.resolved", "case.reopened", "case.commented")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+TIMESTAMP_HEADER = "X-Imagicle-Timestamp"
+SIGNATURE_HEADER = "X-Imagicle-Signature"
+EVENT_HEADER = "X-Imagicle-Event"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RESERVED_HEADERS = frozenset(name.lower() for name in (
+    "Content-Type", "Content-Length", "Host", "User-Agent", "Accept", TIMESTAMP_HEADER, SIGNATURE_HEADER, EVENT_HEADER,
+    IDEMPOTENCY_HEADER))
+MIN_SECRET_LENGTH = 16
+TITLE_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+def _visible_controls(text: str) -> str:
+    """Control characters (except tab and newlines) as visible ``\\xNN`` text."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
+
+
+def _single_line(text: str) -> str:
+    """Newlines, tabs and other control characters as single spaces, trimmed."""
+    return " ".join(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+def sign(secret: str | bytes, timestamp: str | int, body: bytes | str) -> str:
+    """The ``X-Imagicle-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of ``"<timestamp>.<raw body>"`` with ``secret``."""
+    digest = hmac.new(_as_bytes(secret), _as_bytes(str(timestamp)) + b"." + _as_bytes(body), hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(secret: str | bytes, timestamp: str | int | None, body: bytes | str, header: str | None,
+                     tolerance_seconds: float = 300, now: float | datetime | None = None) -> bool:
+    """True when ``header`` is the signature of ``body`` sent at ``timestamp`` with ``secret``, and fresh.
+
+    ``timestamp`` and ``header`` are the raw ``X-Imagicle-Timestamp`` and ``X-Imagicle-Signature``
+    values, ``body`` the raw request body exactly as received (bytes; not re-serialised JSON).
+    Deliveries older or newer than ``tolerance_seconds`` (against ``now``: Unix seconds or an aware
+    datetime, default the current time) are refused, so a captured delivery cannot be replayed
+    later; within that window deduplicate by ``Idempotency-Key``. Never raises on bad input.
+    """
+    if not secret or timestamp is None or header is None:
+        return False
+    match = _SIGNATURE.match(str(header).strip())
+    stamp = str(timestamp).strip()
+    if not match or not _TIMESTAMP.match(stamp):
+        return False
+    if isinstance(now, datetime):
+        current = now.timestamp()
+    else:
+        current = time.time() if now is None else float(now)
+    if abs(current - int(stamp)) > float(tolerance_seconds):
+        return False
+    try:
+        expected = sign(secret, stamp, body)
+    except (TypeError, ValueError):
+        return False
+    return hmac.compare_digest(expected.lower(), "sha256=" + match.group(1).lower())
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+class _Hidden(tuple):
+    """Secret values to scrub from messages; its repr hides them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+
+class WebhookBackend:
+    """Cases as signed JSON POSTs to a receiver URL (HMAC-SHA256, one POST per action)."""
+
+    name = BACKEND_NAME
+
+    def __init__(self, url: str, *, secret: str, timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
+                 extra_headers: dict[str, str] | None = None) -> None:
+        if requests is None:
+            raise BackendError("the webhook backend needs the Python package 'requests' on the controller: "
+                               "install it (pip install requests)", retryable=False)
+        if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
+            raise BackendError("webhook url must start with https:// (or http:// on a trusted network)", retryable=False)
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            raise BackendError("webhook url must not contain credentials: give them in extra_headers", retryable=False)
+        if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
+            raise BackendError(f"webhook secret must be a string of at least {MIN_SECRET_LENGTH} characters (e.g. the output of "
+                               "'openssl rand -hex 32'), shared with the receiver", retryable=False)
+        headers: dict[str, str] = {}
+        for name, value in (extra_headers or {}).items():
+            if not isinstance(name, str) or not _HEADER_NAME.match(name) or name.lower() in RESERVED_HEADERS:
+                raise BackendError(f"webhook extra_headers: {name!r} is not an allowed header name (the signature, timestamp, "
+                                   "idempotency and content headers are set by the backend)", retryable=False)
+            if not isinstance(value, str) or any(char in value for char in "\r\n\x00"):
+                raise BackendError(f"webhook extra_headers: the value of {name!r} must be a single-line string", retryable=False)
+            headers[name] = value
+        self.url = url
+        self.safe_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "..." if parts.query else "", ""))
+        self.timeout = float(timeout)
+        self._secret = secret
+        # header values and query parameters may carry credentials: scrubbed from messages, whole and word by word
+        # (an "Authorization: Bearer <token>" echoed as "<token>"); pieces shorter than 8 characters would mangle messages
+        pieces = [*headers.values(), parts.query, *re.split(r"[&;=\s]+", " ".join([*headers.values(), parts.query]))]
+        self._hidden = _Hidden([secret, *(piece for piece in pieces if len(piece) >= 8)])
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+
+    def __repr__(self) -> str:
+        return f"WebhookBackend(url={self.safe_url!r}, secret=<hidden>)"
+
+    # HTTP --------------------------------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        for value in sorted(self._hidden, key=len, reverse=True):
+            text = text.replace(value, "***")
+        return text
+
+    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
+        return BackendError(self._scrub(message), retryable=retryable, status=status)
+
+    def _post(self, event: str, idempotency_key: str, document: dict[str, Any]) -> dict[str, Any] | None:
+        """Sign and POST one event; the receiver's JSON object answer (or None)."""
+        stamp = str(int(time.time()))
+        raw = json.dumps(dict(document, sent_at=datetime.fromtimestamp(int(stamp), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                         separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            IDEMPOTENCY_HEADER: idempotency_key,
+            EVENT_HEADER: event,
+            TIMESTAMP_HEADER: stamp,
+            SIGNATURE_HEADER: sign(self._secret, stamp, raw),
+        }
+        where = f"webhook POST {self.safe_url} ({event})"
+        try:
+            response = self._session.post(self.url, data=raw, headers=headers, timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
+        except requests.exceptions.SSLError:
+            raise self._error(f"{where}: TLS certificate not trusted; give ca_path (or fix the receiver's certificate)",
+                              retryable=False) from None
+        except requests.ConnectionError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
+            raise self._error(f"{where}: {reason}; check that the receiver runs and the url is right; will retry",
+                              retryable=True) from None
+        except requests.RequestException as exc:
+            raise self._error(f"{where}: {exc.__class__.__name__}", retryable=True) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                data = response.json() if response.content else None
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+        said = _single_line(response.text[:200]) if response.content else (response.reason or "")
+        if status in (301, 302, 303, 307, 308):
+            raise self._error(f"{where}: HTTP {status} redirect: redirects are not followed; set url to the final address",
+                              retryable=False, status=status)
+        retryable = status_is_retryable(status)
+        if status in (401, 403):
+            hint = "the receiver refused the delivery: check the shared secret, extra_headers and the clocks (timestamp tolerance)"
+        else:
+            hint = "will retry" if retryable else "the receiver will not accept this delivery as it is"
+        raise self._error(f"{where}: HTTP {status} {said}; {hint}", retryable=retryable, status=status)
+
+    # helpers ----------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_key(key: str, label: str = "idempotency key") -> str:
+        if not isinstance(key, str) or not key.strip() or _CONTROL.search(key) or any(c in key for c in "\r\n\t"):
+            raise BackendError(f"{label} {key!r} must be a non-empty single-line string", retryable=False)
+        if len(key) > 150:
+            raise BackendError(f"{label} {key[:40]!r}... is longer than 150 characters", retryable=False)
+        return key
+
+    def _ref(self, ref: CaseRef | str) -> str:
+        return self._check_key(ref.ref if isinstance(ref, CaseRef) else str(ref), "webhook case reference")
+
+    def _follow_up(self, event: str, ref: CaseRef | str, case: dict[str, Any], key: str | None, action_id: str | None) -> None:
+        """POST an event about an existing case; its Idempotency-Key is stable for the same action."""
+        ref_value = self._ref(ref)
+        case_key = self._check_key(key) if key is not None else ref_value
+        if action_id is not None:
+            suffix = self._check_key(action_id, "action id")
+        else:
+            suffix = hashlib.sha256(_canonical([event, ref_value, case])).hexdigest()[:16]
+        self._post(event, f"{case_key}:{event}:{suffix}", {"event": event, "key": case_key, "ref": ref_value, "case": case})
+
+    # public API -------------------------------------------------------------------------------------
+    def find(self, key: str) -> CaseRef | None:
+        """Always None: a webhook cannot be asked; the receiver deduplicates ``case.opened`` by Idempotency-Key."""
+        self._check_key(key)
+        return None
+
+    def create(self, key: str, case: dict[str, Any]) -> CaseRef:
+        """POST ``case.opened`` (Idempotency-Key ``<key>:case.opened``); the ref is the receiver's ``id`` or the key."""
+        key = self._check_key(key)
+        title = _single_line(str(case.get("title") or ""))[:TITLE_MAX]
+        if not title:
+            raise BackendError(f"case for {key!r} has no title", retryable=False)
+        priority = case.get("priority")
+        if priority not in PRIORITIES:
+            raise BackendError(f"case for {key!r}: priority {priority!r} is not one of {', '.join(PRIORITIES)}", retryable=False)
+        body = {
+            "title": title,
+            "priority": priority,
+            "due": _single_line(str(case["due"])) if case.get("due") else None,
+            "body": _visible_controls(str(case.get("body") or title)),
+        }
+        answer = self._post("case.opened", f"{key}:case.opened", {"event": "case.opened", "key": key, "ref": None, "case": body})
+        ref, url, warning = key, None, None
+        if answer is not None:
+            given = answer.get("id")
+            if isinstance(given, (str, int)) and not isinstance(given, bool) and str(given).strip():
+                text = str(given).strip()
+                if len(text) <= 150 and not _CONTROL.search(text) and not any(c in text for c in "\r\n\t"):
+                    ref = text
+                else:
+                    warning = (f"webhook receiver {self.safe_url} answered an id that is not a single line of at most 150 "
+                               "characters; the case key is used as its reference")
+            link = answer.get("url")
+            if isinstance(link, str) and re.match(r"^https?://[^\s]+$", link):
+                url = link
+        return CaseRef(backend=BACKEND_NAME, ref=ref, url=url, warning=warning)
+
+    def comment(self, ref: CaseRef | str, text: str, *, key: str | None = None, action_id: str | None = None) -> None:
+        """POST ``case.commented`` with ``{"comment": text}``."""
+        self._follow_up("case.commented", ref, {"comment": _visible_controls(str(text))}, key, action_id)
+
+    def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None, *, key: str | None = None,
+                        action_id: str | None = None) -> None:
+        """POST ``case.updated`` with ``{"priority": P1..P4, "comment": comment}``."""
+        if priority not in PRIORITIES:
+            raise BackendError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}", retryable=False)
+        self._follow_up("case.updated", ref, {"priority": priority, "comment": _visible_controls(str(comment)) if comment else None},
+                        key, action_id)
+
+    def resolve(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
+        """POST ``case.resolved`` with ``{"note": note}``."""
+        self._follow_up("case.resolved", ref, {"note": _visible_controls(str(note)) if note else None}, key, action_id)
+
+    def reopen(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
+        """POST ``case.reopened`` with ``{"note": note}``."""
+        self._follow_up("case.reopened", ref, {"note": _visible_controls(str(note)) if note else None}, key, action_id)
+
+    def get(self, ref: CaseRef | str) -> dict[str, Any]:
+        """What is known without asking the receiver (a webhook cannot be read back): the ref; the rest is None."""
+        ref_value = self._ref(ref)
+        return {"ref": ref_value, "status": None, "priority": None, "subject": None, "key": None, "url": None,
+                "readable": False}
