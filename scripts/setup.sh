@@ -28,8 +28,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$what" = test ]; then
-  # A real Request Tracker for the case backend tests (SQLite database; started by the tests).
+  # A real Request Tracker for the case backend tests (SQLite database) and a real Alertmanager
+  # for paging; the tests start and stop them.
   bash tests/services/install-rt.sh
+  bash tests/services/install-alertmanager.sh
 fi
 
 PY="${PYTHON:-python3}"

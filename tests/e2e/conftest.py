@@ -18,6 +18,7 @@ for _path in (os.path.join(ROOT, "tests", "services"), os.path.join(ROOT, "tests
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
+from alertmanager_service import Alertmanager, Receiver, alertmanager_installed  # noqa: E402
 from rt_service import RtService, free_port, rt_installed  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
@@ -63,6 +64,29 @@ def estate():
         bed.down()
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append({"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf-8", "replace")})
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    mailbox = Mailbox()
+    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, mailbox
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="session")
 def request_tracker(tmp_path_factory):
     """A real Request Tracker on a free loopback port."""
@@ -74,3 +98,19 @@ def request_tracker(tmp_path_factory):
         yield service
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def paging(tmp_path_factory):
+    """A real Alertmanager whose webhook receiver records every notification."""
+    if not alertmanager_installed():
+        pytest.skip("Alertmanager is not installed: run tests/services/install-alertmanager.sh as root")
+    receiver = Receiver()
+    receiver.start()
+    service = Alertmanager(str(tmp_path_factory.mktemp("alertmanager-e2e")), receiver.url, free_port())
+    service.start()
+    try:
+        yield service, receiver
+    finally:
+        service.stop()
+        receiver.stop()

@@ -43,35 +43,46 @@ class Tickets:
         return answer.json()["items"]
 
 
+CONTACTS = '{"imagicle_contacts": ["ops@acme.example"], "imagicle_language": "it"}'
+
+
 @pytest.fixture(scope="module")
-def job(estate, request_tracker, tmp_path_factory):
+def job(estate, request_tracker, smtp_server, tmp_path_factory):
     request_tracker.reset()
     store = tmp_path_factory.mktemp("store") / "state.sqlite"
     env = {"IMAGICLE_CASES_BACKEND": "rt", "IMAGICLE_RT_URL": request_tracker.url,
-           "IMAGICLE_RT_TOKEN": request_tracker.token, "IMAGICLE_STATE_STORE": str(store)}
+           "IMAGICLE_RT_TOKEN": request_tracker.token, "IMAGICLE_STATE_STORE": str(store),
+           "IMAGICLE_MAIL": "true", "IMAGICLE_SMTP_HOST": "127.0.0.1", "IMAGICLE_SMTP_PORT": str(smtp_server[0]),
+           "IMAGICLE_SMTP_SECURITY": "none", "IMAGICLE_MAIL_FROM": "Imagicle Support <support@example.net>"}
     estate.clear(FAULTY)
-    estate.playbook("proactive_check.yml", env=env)  # baseline: no alarm, no ticket
+    estate.playbook("proactive_check.yml", "-e", CONTACTS, env=env)  # baseline: no alarm, no ticket
 
     def run(*args, check=True):
-        return estate.playbook("proactive_check.yml", *args, env=env, check=check)
+        return estate.playbook("proactive_check.yml", "-e", CONTACTS, *args, env=env, check=check)
 
     return run
 
 
-def test_a_fault_opens_exactly_one_ticket_and_ten_more_runs_keep_it_one(estate, job, request_tracker):
+def test_a_fault_opens_exactly_one_ticket_and_ten_more_runs_keep_it_one(estate, job, request_tracker, smtp_server):
     tickets = Tickets(request_tracker)
+    mailbox = smtp_server[1]
     assert tickets.alarms() == []
     estate.fault(FAULTY, "fill-disk", "86")  # about 90 % for psutil (ext4 keeps 5 % for root)
     output = job().stdout
-    assert "opened 1" in output
+    assert "opened 1" in output and "mailed 1" in output
     [ticket] = tickets.alarms()
     assert "Disk space running low (/srv/appsuite)" in ticket["Subject"]
     assert ticket["Priority"] in (30, "30")  # P4
     assert ticket["Status"] == "new"
     assert not ticket["Due"].startswith("1970")
+    # The customer got one mail, in Italian, naming the ticket.
+    [mail] = mailbox.messages
+    assert mail["to"] == ["ops@acme.example"]
+    assert "Segnalazione %s" % ticket["id"] in mail["data"]
     for dummy in range(10):
         job()
     assert len(tickets.alarms()) == 1
+    assert len(mailbox.messages) == 1
 
 
 def test_a_priority_change_is_one_update(estate, job, request_tracker):
@@ -88,10 +99,12 @@ def test_a_priority_change_is_one_update(estate, job, request_tracker):
     assert len([t for t in tickets.history(ticket["id"]) if t.get("Type") == "Comment"]) == 1
 
 
-def test_clearing_resolves_and_the_fault_back_reopens_the_same_ticket(estate, job, request_tracker):
+def test_clearing_resolves_and_the_fault_back_reopens_the_same_ticket(estate, job, request_tracker, smtp_server):
     tickets = Tickets(request_tracker)
+    mailbox = smtp_server[1]
     estate.clear(FAULTY, "fill-disk")
     assert "resolved 1" in job().stdout
+    assert "Risolta" in mailbox.messages[-1]["data"] and "In-Reply-To:" in mailbox.messages[-1]["data"]
     [ticket] = tickets.alarms()
     assert ticket["Status"] == "resolved"
     estate.fault(FAULTY, "fill-disk", "95")
@@ -109,11 +122,11 @@ def test_rt_down_for_a_whole_run_loses_nothing(estate, job, request_tracker):
     request_tracker.stop()
     try:
         output = job().stdout  # the run itself works
-        assert "queued for retry 1" in output
+        assert "queued for retry 2" in output  # the ticket, and the customer's mail that waits for it
     finally:
         request_tracker.start()
     output = job().stdout
-    assert "opened 1" in output and "queued for retry 0" in output
+    assert "opened 1" in output and "mailed 1" in output and "queued for retry 0" in output
     ivr = [t for t in tickets.alarms() if "IVR" in t["Subject"]]
     assert len(ivr) == 1 and len(tickets.alarms()) == before + 1
     job()
@@ -121,6 +134,11 @@ def test_rt_down_for_a_whole_run_loses_nothing(estate, job, request_tracker):
     estate.clear(FAULTY, "occupy")
 
 
-def test_the_token_never_appears_in_verbose_output(estate, job, request_tracker):
+def test_the_token_never_appears_in_verbose_output_tickets_or_mails(estate, job, request_tracker, smtp_server):
     proc = job("-vvvv")
-    assert request_tracker.token not in proc.stdout + proc.stderr
+    token = request_tracker.token
+    assert token not in proc.stdout + proc.stderr
+    assert all(token not in mail["data"] for mail in smtp_server[1].messages)
+    tickets = Tickets(request_tracker)
+    for ticket in tickets.alarms():
+        assert all(token not in str(entry) for entry in tickets.history(ticket["id"]))

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Paging the on-call engineer through PagerDuty (Events API v2, ``POST /v2/enqueue``).
+
+``trigger`` sends an alert event with our dedup key, so repeating it while the alert is open only
+adds a log entry to the same PagerDuty alert; ``resolve`` sends ``routing_key``, ``event_action``
+and ``dedup_key`` only, as documented. PagerDuty answers 202 when it accepted the event (ingest is
+asynchronous), 400 for an invalid event (never retried), 429 when rate limited and 5xx on its side
+(both retried later, as are network errors).
+
+The routing (integration) key travels in the request body; it never appears in errors or reprs.
+Host-supplied text (summary, host, customer, rule) is sent as single-line plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, status_is_retryable
+
+PAGER_NAME = "pagerduty"
+DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
+USER_AGENT = "imagicle.proactive-pager/1.0"
+CLIENT = "imagicle.proactive"
+DEDUP_KEY_MAX = 255
+SUMMARY_MAX = 1024
+FIELD_MAX = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def single_line(value: Any, limit: int) -> str:
+    """``value`` as one line of plain text (control characters as spaces, runs of blanks collapsed), at most ``limit`` characters."""
+    text = " ".join(_CONTROL.sub(" ", "" if value is None else str(value)).split())
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return text
+
+
+def check_dedup_key(dedup_key: Any) -> str:
+    """The dedup key if it is a non-empty single-line string of at most 255 characters, else a non-retryable BackendError."""
+    if not isinstance(dedup_key, str) or not dedup_key.strip() or _CONTROL.search(dedup_key):
+        raise BackendError(f"page dedup key {dedup_key!r} must be a non-empty single-line string", retryable=False)
+    if len(dedup_key) > DEDUP_KEY_MAX:
+        raise BackendError(f"page dedup key {dedup_key[:40]!r}... is longer than PagerDuty's {DEDUP_KEY_MAX} characters",
+                           retryable=False)
+    return dedup_key
+
+
+def _http_url(value: Any) -> str | None:
+    """``value`` if it is a plain http(s) URL, else None."""
+    if not isinstance(value, str) or not value or len(value) > 2000 or re.search(r"[\s\x00-\x1f\x7f-\x9f]", value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return None
+    return value
+
+
+def trigger_payload(dedup_key: str, page: dict[str, Any]) -> dict[str, Any]:
+    """The ``payload`` object of a trigger event (summary ≤ 1024 characters, source = host, severity critical)."""
+    if not isinstance(page, dict):
+        raise BackendError(f"page for {dedup_key!r} must be a dict, not {type(page).__name__}", retryable=False)
+    summary = single_line(page.get("summary"), SUMMARY_MAX)
+    if not summary:
+        raise BackendError(f"page for {dedup_key!r} has no summary", retryable=False)
+    host = single_line(page.get("host"), FIELD_MAX)
+    customer = single_line(page.get("customer"), FIELD_MAX)
+    details = {
+        "customer": customer,
+        "host": host,
+        "rule": single_line(page.get("rule"), FIELD_MAX),
+        "priority": single_line(page.get("priority"), FIELD_MAX),
+        "due": single_line(page.get("due"), FIELD_MAX),
+        "case_ref": single_line(page.get("case_ref"), FIELD_MAX) or None,
+        "case_url": single_line(page.get("case_url"), 2000) or None,
+    }
+    return {
+        "summary": summary,
+        "source": host or customer or CLIENT,
+        "severity": "critical",
+        "custom_details": details,
+    }
+
+
+class PagerDutyPager:
+    """Pages as PagerDuty alert events; the dedup key identifies the alert across trigger and resolve."""
+
+    name = PAGER_NAME
+
+    def __init__(self, routing_key: str, *, url: str = DEFAULT_URL, timeout: float = 10.0, ca_path: str | None = None,
+                 validate_certs: bool = True) -> None:
+        if requests is None:
+            raise BackendError("the PagerDuty pager needs the Python package 'requests' on the controller: "
+                               "install it (pip install requests)", retryable=False)
+        if not isinstance(routing_key, str) or not routing_key.strip() or re.search(r"[\s\x00-\x1f\x7f-\x9f]", routing_key):
+            raise BackendError("PagerDuty routing key is empty or contains blanks: give the 32-character integration key of an "
+                               "Events API v2 integration", retryable=False)
+        if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
+            raise BackendError(f"PagerDuty url must start with http:// or https:// (default {DEFAULT_URL})", retryable=False)
+        if "@" in urlsplit(url).netloc:
+            raise BackendError("PagerDuty url must not contain credentials", retryable=False)
+        self.url = url
+        self.timeout = float(timeout)
+        self._routing_key = routing_key
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+
+    def __repr__(self) -> str:
+        return f"PagerDutyPager(url={self.url!r}, routing_key=<hidden>)"
+
+    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
+        return BackendError(message.replace(self._routing_key, "***"), retryable=retryable, status=status)
+
+    def _send(self, event: dict[str, Any]) -> None:
+        """POST one event; a BackendError unless PagerDuty answers 2xx (202: accepted)."""
+        where = f"PagerDuty POST {self.url} ({event['event_action']} {event['dedup_key']!r})"
+        try:
+            response = self._session.post(self.url, json=event, timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
+        except requests.ConnectionError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
+            raise self._error(f"{where}: {reason}; check the url and the network (proxy) to PagerDuty; will retry",
+                              retryable=True) from None
+        except requests.RequestException as exc:
+            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        message = _pd_message(response)
+        if status in (301, 302, 303, 307, 308):
+            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: check the url "
+                              f"(default {DEFAULT_URL})", retryable=False, status=status)
+        if status == 400:
+            raise self._error(f"{where}: HTTP 400 {message}: PagerDuty rejected the event; check the routing key (an Events API "
+                              "v2 integration key) and the page", retryable=False, status=status)
+        if status == 429:
+            raise self._error(f"{where}: HTTP 429 {message}: rate limited by PagerDuty (about 120 events a minute per "
+                              "integration key); the event was not accepted; will retry later", retryable=True, status=status)
+        retryable = status_is_retryable(status)
+        hint = "will retry" if retryable else "PagerDuty will not accept this event as it is"
+        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+
+    def trigger(self, dedup_key: str, page: dict[str, Any]) -> str:
+        """Send a trigger event for ``page``; returns the dedup key. Repeating it while the alert is open is harmless."""
+        dedup_key = check_dedup_key(dedup_key)
+        event: dict[str, Any] = {
+            "routing_key": self._routing_key,
+            "event_action": "trigger",
+            "dedup_key": dedup_key,
+            "payload": trigger_payload(dedup_key, page),
+            "client": CLIENT,
+        }
+        case_url = _http_url(page.get("case_url"))
+        if case_url:
+            text = single_line(page.get("case_ref"), FIELD_MAX)
+            event["links"] = [{"href": case_url, "text": f"Case {text}" if text else "Case"}]
+        self._send(event)
+        return dedup_key
+
+    def resolve(self, dedup_key: str, page: dict[str, Any]) -> None:
+        """Send a resolve event (routing_key, event_action, dedup_key only). ``page`` is not sent."""
+        dedup_key = check_dedup_key(dedup_key)
+        self._send({"routing_key": self._routing_key, "event_action": "resolve", "dedup_key": dedup_key})
+
+
+def _pd_message(response: Any) -> str:
+    """PagerDuty's explanation: ``message`` and ``errors`` of its JSON error body, else the reason phrase."""
+    try:
+        data = response.json()
+    except ValueError:
+        return (response.reason or "").strip()[:200]
+    if not isinstance(data, dict):
+        return (response.reason or "").strip()[:200]
+    parts = [single_line(data.get(key), 200) for key in ("status", "message") if data.get(key)]
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors:
+        parts.append("errors: " + "; ".join(single_line(error, 200) for error in errors[:5]))
+    return " - ".join(parts)[:600] or (response.reason or "").strip()[:200]
