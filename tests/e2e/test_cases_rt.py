@@ -142,3 +142,13 @@ def test_the_token_never_appears_in_verbose_output_tickets_or_mails(estate, job,
     tickets = Tickets(request_tracker)
     for ticket in tickets.alarms():
         assert all(token not in str(entry) for entry in tickets.history(ticket["id"]))
+
+
+def test_a_wrong_configuration_disables_the_callback_with_one_warning(estate):
+    # backend rt without its URL and token: the run still works, and says why no case was touched.
+    proc = estate.playbook("proactive_check.yml", env={"IMAGICLE_CASES_BACKEND": "rt", "IMAGICLE_RT_URL": "",
+                                                       "IMAGICLE_RT_TOKEN": ""})
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0
+    assert text.count("imagicle.proactive.cases is disabled for this run") == 1
+    assert "IMAGICLE_RT_URL" in text and "IMAGICLE CASES" not in text
