@@ -165,6 +165,27 @@ def peer_tls_facts(sock) -> dict:
     return _cert_facts(cert)
 
 
+def certificate_of(url: str, timeout: float):
+    """TLS facts of the certificate an https server presents, read without trusting it.
+
+    Used after a verification failure, to still report when the untrusted certificate expires:
+    only the handshake is made, no HTTP request is sent and nothing is read from the server.
+    Returns None when no handshake is possible.
+    """
+    scheme, host, port = parse_url(url)[:3]
+    if scheme != "https":
+        return None
+    inspect_only = ssl.create_default_context()
+    inspect_only.check_hostname = False
+    inspect_only.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with inspect_only.wrap_socket(raw, server_hostname=host) as tls:
+                return peer_tls_facts(tls)
+    except (OSError, ssl.SSLError):
+        return None
+
+
 def _tls_context(validate_certs: bool, ca_path) -> ssl.SSLContext:
     if not validate_certs:
         context = ssl.create_default_context()
@@ -262,7 +283,7 @@ def http_get(url, timeout, username=None, password=None, ca_path=None, validate_
             raise _fail(url, proxy, "no answer within %g s" % timeout)
         except ssl.SSLCertVerificationError as exc:
             raise _fail(url, proxy, "TLS certificate not trusted (%s); set ca_path to the CA that signed the "
-                                    "server certificate (or validate_certs: false to skip the check)"
+                                    "server certificate"
                         % (exc.verify_message or exc.reason or exc), TlsVerifyError)
         except ssl.SSLError as exc:
             raise _fail(url, proxy, "TLS handshake failed (%s); is it an https port?" % (exc.reason or exc))

@@ -14,11 +14,8 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
 
 
 def _tls_anyway(url: str, timeout: float):
-    """Certificate facts from an unverified handshake (after a verification failure), or None."""
-    try:
-        return _http.http_get(url, timeout, validate_certs=False, max_bytes=0).tls
-    except CollectorError:
-        return None
+    """Certificate facts of a server whose certificate failed verification (handshake only), or None."""
+    return _http.certificate_of(url, timeout)
 
 
 def collect(options: dict, ctx) -> dict:
