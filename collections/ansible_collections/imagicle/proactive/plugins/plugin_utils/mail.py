@@ -74,8 +74,8 @@ class SmtpSettings:
 
     ``security``: ``starttls`` (submission, usually port 587), ``tls`` (implicit TLS, usually
     port 465) or ``none`` (plain SMTP, only to a relay on this machine: a loopback host).
-    ``ca_path``: a PEM file of CAs to trust instead of the system's; ``validate_certs=False``
-    turns certificate and host-name checks off (a test relay only).
+    ``ca_path``: a PEM file of CAs to trust instead of the system's; turning ``validate_certs`` off
+    skips the certificate and host-name checks (for a test relay only).
     """
 
     host: str
