@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef, status_is_retryable
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line, visible_controls
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
 
 BACKEND_NAME = "rt"
 USER_AGENT = "imagicle.proactive-rt-backend/1.0"
@@ -43,18 +39,7 @@ _FAILURE_PATTERNS = re.compile(
     r"unresolved dependencies|failed|no permission|immutable|must match|unknown",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _REF = re.compile(r"^[1-9][0-9]{0,11}$")
-
-
-def _visible_controls(text: str) -> str:
-    """Control characters (except tab and newlines) as visible ``\\xNN`` text."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
-
-
-def _single_line(text: str) -> str:
-    """Newlines, tabs and other control characters as single spaces, trimmed."""
-    return " ".join(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
 
 
 def _sql_quote(value: str) -> str:
@@ -114,44 +99,6 @@ def _failures(messages: Any) -> list[str]:
     return [str(message) for message in messages if _FAILURE_PATTERNS.search(str(message))]
 
 
-class _Secrets(tuple):
-    """The secrets to scrub from messages; its repr hides them."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
-class _TokenAuth:
-    """``Authorization: token <t>`` as a requests auth (so no .netrc entry can replace it); hides the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"token {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_TokenAuth(<hidden>)"
-
-
-class _BasicAuth:
-    """HTTP Basic authentication whose repr hides the password."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self._auth = requests.auth.HTTPBasicAuth(username, password)
-
-    def __call__(self, request: Any) -> Any:
-        return self._auth(request)
-
-    def __repr__(self) -> str:
-        return "_BasicAuth(<hidden>)"
-
-
 class RtBackend:
     """Cases as Request Tracker 5 tickets over REST 2 (token or Basic authentication)."""
 
@@ -160,19 +107,13 @@ class RtBackend:
     def __init__(self, url: str, *, token: str | None = None, username: str | None = None, password: str | None = None,
                  queue: str = "General", key_field: str = "AlarmKey", timeout: float = 10.0, ca_path: str | None = None,
                  validate_certs: bool = True) -> None:
-        if requests is None:
-            raise BackendError("the Request Tracker backend needs the Python package 'requests' on the controller: "
-                               "install it (pip install requests)", retryable=False)
+        _http.require_requests("Request Tracker backend")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("Request Tracker url must start with http:// or https:// (RT's WebBaseURL + WebPath)", retryable=False)
         if "@" in urlsplit(url).netloc:
             raise BackendError("Request Tracker url must not contain credentials: give them as token or username/password",
                                retryable=False)
-        if bool(token) == bool(username or password):
-            raise BackendError("Request Tracker backend: give either a token or a username and password, not both or neither",
-                               retryable=False)
-        if not token and not (username and password):
-            raise BackendError("Request Tracker backend: username and password must both be given", retryable=False)
+        auth, self._secrets = _http.token_or_password("Request Tracker backend", "token", token, username, password)
         base = url.rstrip("/")
         if base.endswith("/REST/2.0"):
             base = base[: -len("/REST/2.0")]
@@ -181,42 +122,22 @@ class RtBackend:
         self.queue = queue
         self.key_field = key_field
         self.timeout = float(timeout)
-        self._secrets = _Secrets(secret for secret in (token, password) if secret)
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        # a Cookie header makes RT answer 302 to the login page instead of 401: never keep cookies
-        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        if token:
-            self._session.auth = _TokenAuth(token)
-        else:
-            self._session.auth = _BasicAuth(username, password)
-        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # a Cookie header makes RT answer 302 to the login page instead of 401: the session keeps no cookies
+        self._session = _http.new_session(USER_AGENT, auth=auth, ca_path=ca_path, validate_certs=validate_certs)
 
     def __repr__(self) -> str:
         return f"RtBackend(url={self.web_url!r}, queue={self.queue!r}, key_field={self.key_field!r})"
 
     # HTTP --------------------------------------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
     def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-        return BackendError(self._scrub(message), retryable=retryable, status=status)
+        return _http.error(message, self._secrets, retryable=retryable, status=status)
 
     def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         """One REST 2 call; the decoded JSON answer of a 2xx, else a BackendError."""
         url = self.api_url + path
         where = f"Request Tracker {method} {url}"
-        try:
-            response = self._session.request(method, url, params=params, json=body, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
-            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
-        except requests.ConnectionError as exc:
-            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
-            raise self._error(f"{where}: {reason}; check that RT runs and the url is right; will retry", retryable=True) from None
-        except requests.RequestException as exc:
-            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
+        response = _http.send(self._session, method, url, what=where, secrets=self._secrets, timeout=self.timeout,
+                              reach="check that RT runs and the url is right", params=params, json=body)
         status = response.status_code
         if 200 <= status < 300:
             if status == 204 or not response.content:
@@ -226,26 +147,21 @@ class RtBackend:
             except ValueError:
                 raise self._error(f"{where}: HTTP {status} with a body that is not JSON; is the url RT's?", retryable=False,
                                   status=status) from None
-        message = self._rt_message(response)
-        if status in (301, 302, 303, 307, 308):
-            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: RT did not accept "
-                              "the credentials or the url is not RT's base URL (WebBaseURL + WebPath)", retryable=False, status=status)
-        if status == 401:
-            raise self._error(f"{where}: HTTP 401 {message}: RT rejected the credentials; check the token or username/password",
-                              retryable=False, status=status)
-        retryable = status_is_retryable(status)
-        hint = "will retry" if retryable else "RT will not accept this request as it is"
-        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+        raise _http.status_error(
+            response, self._rt_message(response), what=where, secrets=self._secrets,
+            redirect="RT did not accept the credentials or the url is not RT's base URL (WebBaseURL + WebPath)",
+            refusal="RT will not accept this request as it is",
+            hints={401: ("RT rejected the credentials; check the token or username/password", False)})
 
     @staticmethod
     def _rt_message(response: Any) -> str:
         try:
             data = response.json()
         except ValueError:
-            return (response.reason or "").strip()[:200]
+            return _http.reason_of(response)
         if isinstance(data, dict) and data.get("message"):
             return str(data["message"])[:300]
-        return (response.reason or "").strip()[:200]
+        return _http.reason_of(response)
 
     # helpers ----------------------------------------------------------------------------------------
     def _ref(self, ref: CaseRef | str | int) -> str:
@@ -259,11 +175,7 @@ class RtBackend:
 
     @staticmethod
     def _check_key(key: str) -> str:
-        if not isinstance(key, str) or not key.strip() or _CONTROL.search(key) or any(c in key for c in "\r\n\t"):
-            raise BackendError(f"idempotency key {key!r} must be a non-empty single-line string", retryable=False)
-        if len(key) > 150:
-            raise BackendError(f"idempotency key {key[:40]!r}... is longer than 150 characters", retryable=False)
-        return key
+        return check_key(key, "idempotency key", 150)
 
     def _ticket(self, ticket_id: str) -> dict[str, Any]:
         data = self._request("GET", f"/ticket/{ticket_id}")
@@ -317,7 +229,7 @@ class RtBackend:
     def create(self, key: str, case: dict[str, Any]) -> CaseRef:
         """Open a ticket for ``key`` unless one exists (then return it). ``case``: title, priority, due, body, requestor."""
         key = self._check_key(key)
-        title = _single_line(str(case.get("title") or ""))
+        title = single_line(str(case.get("title") or ""))
         if not title:
             raise BackendError(f"case for {key!r} has no title", retryable=False)
         priority = case.get("priority")
@@ -327,7 +239,7 @@ class RtBackend:
         body: dict[str, Any] = {
             "Queue": self.queue,
             "Subject": subject,
-            "Content": _visible_controls(str(case.get("body") or title)),
+            "Content": visible_controls(str(case.get("body") or title)),
             "ContentType": "text/plain",
             "Priority": PRIORITY_VALUES[priority],
             "CustomFields": {self.key_field: key},
@@ -335,7 +247,7 @@ class RtBackend:
         if case.get("due"):
             body["Due"] = rt_due(str(case["due"]))
         if case.get("requestor"):
-            body["Requestor"] = _single_line(str(case["requestor"]))
+            body["Requestor"] = single_line(str(case["requestor"]))
         existing = self.find(key)
         if existing is not None:
             return existing
@@ -355,7 +267,7 @@ class RtBackend:
         """Add an internal comment (plain text) to the ticket."""
         ticket_id = self._ref(ref)
         messages = self._request("POST", f"/ticket/{ticket_id}/comment",
-                                 body={"Content": _visible_controls(str(text)), "ContentType": "text/plain"})
+                                 body={"Content": visible_controls(str(text)), "ContentType": "text/plain"})
         failures = _failures(messages)
         if failures:
             raise self._error(f"Request Tracker POST {self.api_url}/ticket/{ticket_id}/comment: RT refused: {'; '.join(failures)[:500]}",

@@ -24,16 +24,12 @@ text with control characters made visible.
 from __future__ import annotations
 
 import re
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef, status_is_retryable
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import single_line, visible_controls
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
 
 BACKEND_NAME = "servicenow"
 USER_AGENT = "imagicle.proactive-servicenow-backend/1.0"
@@ -51,19 +47,8 @@ DEFAULT_CLOSE_NOTES = "Resolved by imagicle.proactive: the condition no longer h
 SHORT_DESCRIPTION_MAX = 160
 FIELDS = ("sys_id", "number", "state", "active", "impact", "urgency", "priority", "short_description",
           "correlation_id", "correlation_display", "close_code")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _visible_controls(text: str) -> str:
-    """Control characters (except tab and newlines) as visible ``\\xNN`` text."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
-
-
-def _single_line(text: str) -> str:
-    """Newlines, tabs and other control characters as single spaces, trimmed."""
-    return " ".join(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
 
 
 def priority_label(value: Any) -> str | None:
@@ -78,44 +63,6 @@ def _value(field: Any) -> str:
     return "" if field is None else str(field)
 
 
-class _Secrets(tuple):
-    """The secrets to scrub from messages; its repr hides them."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
-class _BearerAuth:
-    """``Authorization: Bearer <token>`` as a requests auth (so no .netrc entry can replace it); hides the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<hidden>)"
-
-
-class _BasicAuth:
-    """HTTP Basic authentication whose repr hides the password."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self._auth = requests.auth.HTTPBasicAuth(username, password)
-
-    def __call__(self, request: Any) -> Any:
-        return self._auth(request)
-
-    def __repr__(self) -> str:
-        return "_BasicAuth(<hidden>)"
-
-
 class ServiceNowBackend:
     """Cases as ServiceNow incidents over the REST Table API (Basic authentication or an OAuth bearer token)."""
 
@@ -125,9 +72,7 @@ class ServiceNowBackend:
                  assignment_group: str | None = None, caller: str | None = None, category: str | None = None,
                  timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
                  close_code: str = DEFAULT_CLOSE_CODE) -> None:
-        if requests is None:
-            raise BackendError("the ServiceNow backend needs the Python package 'requests' on the controller: "
-                               "install it (pip install requests)", retryable=False)
+        _http.require_requests("ServiceNow backend")
         if not isinstance(instance_url, str) or not re.match(r"^https?://[^/]", instance_url):
             raise BackendError("ServiceNow instance_url must start with https:// (e.g. https://example.service-now.com)",
                                retryable=False)
@@ -138,11 +83,7 @@ class ServiceNowBackend:
         if parts.query or parts.fragment:
             raise BackendError("ServiceNow instance_url must be the instance's base URL, without a query or fragment",
                                retryable=False)
-        if bool(token) == bool(username or password):
-            raise BackendError("ServiceNow backend: give either a token or a username and password, not both or neither",
-                               retryable=False)
-        if not token and not (username and password):
-            raise BackendError("ServiceNow backend: username and password must both be given", retryable=False)
+        auth, self._secrets = _http.token_or_password("ServiceNow backend", "Bearer", token, username, password)
         for label, value in (("assignment_group", assignment_group), ("caller", caller)):
             if value is not None and not _SYS_ID.match(value):
                 raise BackendError(f"ServiceNow backend: {label} {value!r} is not a sys_id (32 lowercase hex digits): copy the "
@@ -158,43 +99,23 @@ class ServiceNowBackend:
         self.table_url = base + TABLE_PATH
         self.assignment_group = assignment_group
         self.caller = caller
-        self.category = _single_line(category) if category else None
+        self.category = single_line(category) if category else None
         self.close_code = close_code.strip()
         self.timeout = float(timeout)
-        self._secrets = _Secrets(secret for secret in (token, password) if secret)
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self._session.auth = _BearerAuth(token) if token else _BasicAuth(username, password)
-        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self._session = _http.new_session(USER_AGENT, auth=auth, ca_path=ca_path, validate_certs=validate_certs)
 
     def __repr__(self) -> str:
         return f"ServiceNowBackend(instance_url={self.instance_url!r}, assignment_group={self.assignment_group!r})"
 
     # HTTP --------------------------------------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
     def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-        return BackendError(self._scrub(message), retryable=retryable, status=status)
+        return _http.error(message, self._secrets, retryable=retryable, status=status)
 
     def _request(self, method: str, url: str, *, params: dict[str, str] | None = None, body: dict[str, Any] | None = None) -> Any:
         """One Table API call; the ``result`` of a 2xx JSON answer, else a BackendError."""
         where = f"ServiceNow {method} {url}"
-        try:
-            response = self._session.request(method, url, params=params, json=body, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
-            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
-        except requests.exceptions.SSLError:
-            raise self._error(f"{where}: TLS certificate not trusted; give ca_path (or fix the instance's certificate)",
-                              retryable=False) from None
-        except requests.ConnectionError as exc:
-            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
-            raise self._error(f"{where}: {reason}; check instance_url and the network; will retry", retryable=True) from None
-        except requests.RequestException as exc:
-            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
+        response = _http.send(self._session, method, url, what=where, secrets=self._secrets, timeout=self.timeout,
+                              reach="check instance_url and the network", certificate="the instance's", params=params, json=body)
         status = response.status_code
         content_type = response.headers.get("Content-Type", "").lower()
         text_start = response.content[:200].lstrip().lower()
@@ -215,26 +136,18 @@ class ServiceNowBackend:
                 raise self._error(f"{where}: HTTP {status} JSON without 'result'; is instance_url the instance's base URL?",
                                   retryable=False, status=status)
             return data["result"]
-        message = self._sn_message(response)
-        if status in (301, 302, 303, 307, 308):
-            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: instance_url is not "
-                              "the instance's base URL (or a proxy redirects to a login page)", retryable=False, status=status)
-        if status == 401:
-            raise self._error(f"{where}: HTTP 401 {message}: ServiceNow rejected the credentials; check the username/password "
-                              "(or the OAuth token, which expires)", retryable=False, status=status)
-        if status == 403:
-            raise self._error(f"{where}: HTTP 403 {message}: refused by an ACL, a business rule or a data policy; give the user "
-                              "the itil role (incident create/write/resolve) or fix the rejected field", retryable=False, status=status)
-        if status == 429:
-            retry_after = response.headers.get("Retry-After")
-            reset = response.headers.get("X-RateLimit-Reset")
-            when = (f"retry after {retry_after} s" if retry_after else
-                    f"rate limit resets at Unix time {reset}" if reset else "retry later")
-            raise self._error(f"{where}: HTTP 429 {message}: ServiceNow rate limit rule exceeded; {when}; will retry",
-                              retryable=True, status=status)
-        retryable = status_is_retryable(status)
-        hint = "will retry" if retryable else "ServiceNow will not accept this request as it is"
-        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+        retry_after = response.headers.get("Retry-After")
+        reset = response.headers.get("X-RateLimit-Reset")
+        when = (f"retry after {retry_after} s" if retry_after else
+                f"rate limit resets at Unix time {reset}" if reset else "retry later")
+        raise _http.status_error(
+            response, self._sn_message(response), what=where, secrets=self._secrets,
+            redirect="instance_url is not the instance's base URL (or a proxy redirects to a login page)",
+            refusal="ServiceNow will not accept this request as it is",
+            hints={401: ("ServiceNow rejected the credentials; check the username/password (or the OAuth token, which expires)", False),
+                   403: ("refused by an ACL, a business rule or a data policy; give the user the itil role (incident "
+                         "create/write/resolve) or fix the rejected field", False),
+                   429: (f"ServiceNow rate limit rule exceeded; {when}; will retry", True)})
 
     @staticmethod
     def _sn_message(response: Any) -> str:
@@ -242,14 +155,14 @@ class ServiceNowBackend:
         try:
             data = response.json()
         except ValueError:
-            return (response.reason or "").strip()[:200]
+            return _http.reason_of(response)
         error = data.get("error") if isinstance(data, dict) else None
         if isinstance(error, dict):
-            parts = [_single_line(str(error.get(name) or "")) for name in ("message", "detail")]
+            parts = [single_line(str(error.get(name) or "")) for name in ("message", "detail")]
             text = ": ".join(part for part in parts if part)
             if text:
                 return text[:400]
-        return (response.reason or "").strip()[:200]
+        return _http.reason_of(response)
 
     def _params(self, **extra: str) -> dict[str, str]:
         params = {"sysparm_fields": ",".join(FIELDS), "sysparm_display_value": "false", "sysparm_exclude_reference_link": "true"}
@@ -329,16 +242,16 @@ class ServiceNowBackend:
     def create(self, key: str, case: dict[str, Any]) -> CaseRef:
         """Open an incident for ``key`` unless one exists (then return it). ``case``: title, priority, due, body."""
         key = self._check_key(key)
-        title = _single_line(str(case.get("title") or ""))
+        title = single_line(str(case.get("title") or ""))
         if not title:
             raise BackendError(f"case for {key!r} has no title", retryable=False)
         priority = case.get("priority")
         if priority not in IMPACT_URGENCY:
             raise BackendError(f"case for {key!r}: priority {priority!r} is not one of {', '.join(IMPACT_URGENCY)}", retryable=False)
         impact, urgency = IMPACT_URGENCY[priority]
-        description = _visible_controls(str(case.get("body") or title))
+        description = visible_controls(str(case.get("body") or title))
         if case.get("due") and str(case["due"]) not in description:
-            description += f"\n\nResponse due: {_single_line(str(case['due']))}"
+            description += f"\n\nResponse due: {single_line(str(case['due']))}"
         body: dict[str, str] = {
             "short_description": title[:SHORT_DESCRIPTION_MAX],
             "description": description,
@@ -370,7 +283,7 @@ class ServiceNowBackend:
     def comment(self, ref: CaseRef | str, text: str) -> None:
         """Add a work note (internal journal entry, plain text) to the incident."""
         sys_id = self._sys_id(ref)
-        self._patch(sys_id, {"work_notes": _visible_controls(str(text))})
+        self._patch(sys_id, {"work_notes": visible_controls(str(text))})
 
     def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None) -> None:
         """Set impact and urgency for ``priority`` (P1..P4), with ``comment`` as a work note; verified on the answer."""
@@ -380,7 +293,7 @@ class ServiceNowBackend:
         impact, urgency = IMPACT_URGENCY[priority]
         changes = {"impact": impact, "urgency": urgency}
         if comment:
-            changes["work_notes"] = _visible_controls(str(comment))
+            changes["work_notes"] = visible_controls(str(comment))
         record = self._patch(sys_id, changes)
         self._check_fields(sys_id, record, {"impact": impact, "urgency": urgency})
 
@@ -388,7 +301,7 @@ class ServiceNowBackend:
         """Set state 6 (Resolved) with the resolution code and ``note`` as resolution notes, in one PATCH."""
         sys_id = self._sys_id(ref)
         changes = {"state": STATE_RESOLVED, "close_code": self.close_code,
-                   "close_notes": _visible_controls(str(note)) if note else DEFAULT_CLOSE_NOTES}
+                   "close_notes": visible_controls(str(note)) if note else DEFAULT_CLOSE_NOTES}
         record = self._patch(sys_id, changes)
         self._check_fields(sys_id, record, {"state": STATE_RESOLVED})
 
@@ -401,7 +314,7 @@ class ServiceNowBackend:
                               "reopen closed or canceled incidents; a new case must be opened", retryable=False)
         changes = {"state": STATE_IN_PROGRESS}
         if note:
-            changes["work_notes"] = _visible_controls(str(note))
+            changes["work_notes"] = visible_controls(str(note))
         record = self._patch(sys_id, changes)
         self._check_fields(sys_id, record, {"state": STATE_IN_PROGRESS})
 

@@ -23,16 +23,12 @@ import json
 import re
 import time
 from datetime import datetime, timezone
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef, status_is_retryable
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, has_controls, single_line, visible_controls
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
 
 BACKEND_NAME = "webhook"
 USER_AGENT = "imagicle.proactive-webhook-backend/1.0"
@@ -47,20 +43,9 @@ RESERVED_HEADERS = frozenset(name.lower() for name in (
     IDEMPOTENCY_HEADER))
 MIN_SECRET_LENGTH = 16
 TITLE_MAX = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-
-
-def _visible_controls(text: str) -> str:
-    """Control characters (except tab and newlines) as visible ``\\xNN`` text."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
-
-
-def _single_line(text: str) -> str:
-    """Newlines, tabs and other control characters as single spaces, trimmed."""
-    return " ".join(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -106,17 +91,6 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-class _Hidden(tuple):
-    """Secret values to scrub from messages; its repr hides them."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
 class WebhookBackend:
     """Cases as signed JSON POSTs to a receiver URL (HMAC-SHA256, one POST per action)."""
 
@@ -124,9 +98,7 @@ class WebhookBackend:
 
     def __init__(self, url: str, *, secret: str, timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
                  extra_headers: dict[str, str] | None = None) -> None:
-        if requests is None:
-            raise BackendError("the webhook backend needs the Python package 'requests' on the controller: "
-                               "install it (pip install requests)", retryable=False)
+        _http.require_requests("webhook backend")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("webhook url must start with https:// (or http:// on a trusted network)", retryable=False)
         parts = urlsplit(url)
@@ -150,24 +122,13 @@ class WebhookBackend:
         # header values and query parameters may carry credentials: scrubbed from messages, whole and word by word
         # (an "Authorization: Bearer <token>" echoed as "<token>"); pieces shorter than 8 characters would mangle messages
         pieces = [*headers.values(), parts.query, *re.split(r"[&;=\s]+", " ".join([*headers.values(), parts.query]))]
-        self._hidden = _Hidden([secret, *(piece for piece in pieces if len(piece) >= 8)])
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
-        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self._secrets = _http.Secrets([secret, *(piece for piece in pieces if len(piece) >= 8)])
+        self._session = _http.new_session(USER_AGENT, ca_path=ca_path, validate_certs=validate_certs, headers=headers)
 
     def __repr__(self) -> str:
         return f"WebhookBackend(url={self.safe_url!r}, secret=<hidden>)"
 
     # HTTP --------------------------------------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for value in sorted(self._hidden, key=len, reverse=True):
-            text = text.replace(value, "***")
-        return text
-
-    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-        return BackendError(self._scrub(message), retryable=retryable, status=status)
-
     def _post(self, event: str, idempotency_key: str, document: dict[str, Any]) -> dict[str, Any] | None:
         """Sign and POST one event; the receiver's JSON object answer (or None)."""
         stamp = str(int(time.time()))
@@ -181,19 +142,10 @@ class WebhookBackend:
             SIGNATURE_HEADER: sign(self._secret, stamp, raw),
         }
         where = f"webhook POST {self.safe_url} ({event})"
-        try:
-            response = self._session.post(self.url, data=raw, headers=headers, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
-            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
-        except requests.exceptions.SSLError:
-            raise self._error(f"{where}: TLS certificate not trusted; give ca_path (or fix the receiver's certificate)",
-                              retryable=False) from None
-        except requests.ConnectionError as exc:
-            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
-            raise self._error(f"{where}: {reason}; check that the receiver runs and the url is right; will retry",
-                              retryable=True) from None
-        except requests.RequestException as exc:
-            raise self._error(f"{where}: {exc.__class__.__name__}", retryable=True) from None
+        # the exception's own text is left out: it may quote the url's query, which can carry a credential
+        response = _http.send(self._session, "POST", self.url, what=where, secrets=self._secrets, timeout=self.timeout,
+                              reach="check that the receiver runs and the url is right", certificate="the receiver's", detail=False,
+                              data=raw, headers=headers)
         status = response.status_code
         if 200 <= status < 300:
             try:
@@ -201,25 +153,17 @@ class WebhookBackend:
             except ValueError:
                 return None
             return data if isinstance(data, dict) else None
-        said = _single_line(response.text[:200]) if response.content else (response.reason or "")
-        if status in (301, 302, 303, 307, 308):
-            raise self._error(f"{where}: HTTP {status} redirect: redirects are not followed; set url to the final address",
-                              retryable=False, status=status)
-        retryable = status_is_retryable(status)
-        if status in (401, 403):
-            hint = "the receiver refused the delivery: check the shared secret, extra_headers and the clocks (timestamp tolerance)"
-        else:
-            hint = "will retry" if retryable else "the receiver will not accept this delivery as it is"
-        raise self._error(f"{where}: HTTP {status} {said}; {hint}", retryable=retryable, status=status)
+        refused = ("the receiver refused the delivery: check the shared secret, extra_headers and the clocks (timestamp tolerance)",
+                   False)
+        raise _http.status_error(
+            response, single_line(response.text[:200]) if response.content else _http.reason_of(response), what=where,
+            secrets=self._secrets, redirect="redirects are not followed; set url to the final address",
+            refusal="the receiver will not accept this delivery as it is", hints={401: refused, 403: refused})
 
     # helpers ----------------------------------------------------------------------------------------
     @staticmethod
     def _check_key(key: str, label: str = "idempotency key") -> str:
-        if not isinstance(key, str) or not key.strip() or _CONTROL.search(key) or any(c in key for c in "\r\n\t"):
-            raise BackendError(f"{label} {key!r} must be a non-empty single-line string", retryable=False)
-        if len(key) > 150:
-            raise BackendError(f"{label} {key[:40]!r}... is longer than 150 characters", retryable=False)
-        return key
+        return check_key(key, label, 150)
 
     def _ref(self, ref: CaseRef | str) -> str:
         return self._check_key(ref.ref if isinstance(ref, CaseRef) else str(ref), "webhook case reference")
@@ -243,7 +187,7 @@ class WebhookBackend:
     def create(self, key: str, case: dict[str, Any]) -> CaseRef:
         """POST ``case.opened`` (Idempotency-Key ``<key>:case.opened``); the ref is the receiver's ``id`` or the key."""
         key = self._check_key(key)
-        title = _single_line(str(case.get("title") or ""))[:TITLE_MAX]
+        title = single_line(str(case.get("title") or ""))[:TITLE_MAX]
         if not title:
             raise BackendError(f"case for {key!r} has no title", retryable=False)
         priority = case.get("priority")
@@ -252,8 +196,8 @@ class WebhookBackend:
         body = {
             "title": title,
             "priority": priority,
-            "due": _single_line(str(case["due"])) if case.get("due") else None,
-            "body": _visible_controls(str(case.get("body") or title)),
+            "due": single_line(str(case["due"])) if case.get("due") else None,
+            "body": visible_controls(str(case.get("body") or title)),
         }
         answer = self._post("case.opened", f"{key}:case.opened", {"event": "case.opened", "key": key, "ref": None, "case": body})
         ref, url, warning = key, None, None
@@ -261,7 +205,7 @@ class WebhookBackend:
             given = answer.get("id")
             if isinstance(given, (str, int)) and not isinstance(given, bool) and str(given).strip():
                 text = str(given).strip()
-                if len(text) <= 150 and not _CONTROL.search(text) and not any(c in text for c in "\r\n\t"):
+                if len(text) <= 150 and not has_controls(text):
                     ref = text
                 else:
                     warning = (f"webhook receiver {self.safe_url} answered an id that is not a single line of at most 150 "
@@ -273,23 +217,23 @@ class WebhookBackend:
 
     def comment(self, ref: CaseRef | str, text: str, *, key: str | None = None, action_id: str | None = None) -> None:
         """POST ``case.commented`` with ``{"comment": text}``."""
-        self._follow_up("case.commented", ref, {"comment": _visible_controls(str(text))}, key, action_id)
+        self._follow_up("case.commented", ref, {"comment": visible_controls(str(text))}, key, action_id)
 
     def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None, *, key: str | None = None,
                         action_id: str | None = None) -> None:
         """POST ``case.updated`` with ``{"priority": P1..P4, "comment": comment}``."""
         if priority not in PRIORITIES:
             raise BackendError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}", retryable=False)
-        self._follow_up("case.updated", ref, {"priority": priority, "comment": _visible_controls(str(comment)) if comment else None},
+        self._follow_up("case.updated", ref, {"priority": priority, "comment": visible_controls(str(comment)) if comment else None},
                         key, action_id)
 
     def resolve(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
         """POST ``case.resolved`` with ``{"note": note}``."""
-        self._follow_up("case.resolved", ref, {"note": _visible_controls(str(note)) if note else None}, key, action_id)
+        self._follow_up("case.resolved", ref, {"note": visible_controls(str(note)) if note else None}, key, action_id)
 
     def reopen(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
         """POST ``case.reopened`` with ``{"note": note}``."""
-        self._follow_up("case.reopened", ref, {"note": _visible_controls(str(note)) if note else None}, key, action_id)
+        self._follow_up("case.reopened", ref, {"note": visible_controls(str(note)) if note else None}, key, action_id)
 
     def get(self, ref: CaseRef | str) -> dict[str, Any]:
         """What is known without asking the receiver (a webhook cannot be read back): the ref; the rest is None."""

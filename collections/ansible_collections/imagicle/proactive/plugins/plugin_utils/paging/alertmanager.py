@@ -26,12 +26,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, status_is_retryable
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
 
 PAGER_NAME = "alertmanager"
 ALERT_NAME = "ImagicleProactiveP1"
@@ -40,24 +37,11 @@ DEDUP_KEY_MAX = 255
 LABEL_MAX = 200
 SUMMARY_MAX = 1024
 ANNOTATION_MAX = 2048
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def single_line(value: Any, limit: int) -> str:
-    """``value`` as one line of plain text (control characters as spaces, runs of blanks collapsed), at most ``limit`` characters."""
-    text = " ".join(_CONTROL.sub(" ", "" if value is None else str(value)).split())
-    if len(text) > limit:
-        text = text[: limit - 3].rstrip() + "..."
-    return text
 
 
 def check_dedup_key(dedup_key: Any) -> str:
     """The dedup key if it is a non-empty single-line string of at most 255 characters, else a non-retryable BackendError."""
-    if not isinstance(dedup_key, str) or not dedup_key.strip() or _CONTROL.search(dedup_key):
-        raise BackendError(f"page dedup key {dedup_key!r} must be a non-empty single-line string", retryable=False)
-    if len(dedup_key) > DEDUP_KEY_MAX:
-        raise BackendError(f"page dedup key {dedup_key[:40]!r}... is longer than {DEDUP_KEY_MAX} characters", retryable=False)
-    return dedup_key
+    return check_key(dedup_key, "page dedup key", DEDUP_KEY_MAX)
 
 
 def rfc3339(instant: datetime) -> str:
@@ -117,30 +101,6 @@ def build_alert(dedup_key: str, page: dict[str, Any], ends_at: datetime, starts_
     return alert
 
 
-class _Secrets(tuple):
-    """The secrets to scrub from messages; its repr hides them."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
-class _BasicAuth:
-    """HTTP Basic authentication whose repr hides the password."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self._auth = requests.auth.HTTPBasicAuth(username, password)
-
-    def __call__(self, request: Any) -> Any:
-        return self._auth(request)
-
-    def __repr__(self) -> str:
-        return "_BasicAuth(<hidden>)"
-
-
 class AlertmanagerPager:
     """Pages as Alertmanager alerts: ``trigger`` keeps one alert active per dedup key, ``resolve`` ends it."""
 
@@ -148,9 +108,7 @@ class AlertmanagerPager:
 
     def __init__(self, url: str, *, timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
                  username: str | None = None, password: str | None = None, hold_hours: float = 168.0) -> None:
-        if requests is None:
-            raise BackendError("the Alertmanager pager needs the Python package 'requests' on the controller: "
-                               "install it (pip install requests)", retryable=False)
+        _http.require_requests("Alertmanager pager")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("Alertmanager url must start with http:// or https:// (e.g. http://alertmanager:9093)", retryable=False)
         if "@" in urlsplit(url).netloc:
@@ -172,46 +130,24 @@ class AlertmanagerPager:
         self.alerts_url = base + "/api/v2/alerts"
         self.timeout = float(timeout)
         self.hold = timedelta(hours=hold)
-        self._secrets = _Secrets(secret for secret in (password,) if secret)
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        if username:
-            self._session.auth = _BasicAuth(username, password)
-        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self._secrets = _http.Secrets((password,))
+        self._session = _http.new_session(USER_AGENT, auth=_http.BasicAuth(username, password) if username else None, ca_path=ca_path,
+                                          validate_certs=validate_certs)
 
     def __repr__(self) -> str:
         return f"AlertmanagerPager(url={self.url!r}, hold_hours={self.hold.total_seconds() / 3600:g})"
 
-    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return BackendError(message, retryable=retryable, status=status)
-
     def _post(self, alerts: list[dict[str, Any]]) -> None:
         """POST the alerts; a BackendError unless Alertmanager answers 2xx."""
         where = f"Alertmanager POST {self.alerts_url}"
-        try:
-            response = self._session.post(self.alerts_url, json=alerts, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
-            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
-        except requests.ConnectionError as exc:
-            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
-            raise self._error(f"{where}: {reason}; check that Alertmanager runs and the url is right; will retry", retryable=True) from None
-        except requests.RequestException as exc:
-            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
-        status = response.status_code
-        if 200 <= status < 300:
+        response = _http.send(self._session, "POST", self.alerts_url, what=where, secrets=self._secrets, timeout=self.timeout,
+                              reach="check that Alertmanager runs and the url is right", json=alerts)
+        if 200 <= response.status_code < 300:
             return
-        message = _am_message(response)
-        if status in (301, 302, 303, 307, 308):
-            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: give Alertmanager's "
-                              "base URL (its --web.external-url)", retryable=False, status=status)
-        if status in (401, 403):
-            raise self._error(f"{where}: HTTP {status} {message}: the credentials were not accepted; check username/password",
-                              retryable=False, status=status)
-        retryable = status_is_retryable(status)
-        hint = "will retry" if retryable else "Alertmanager will not accept this alert as it is"
-        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+        refused = ("the credentials were not accepted; check username/password", False)
+        raise _http.status_error(response, _am_message(response), what=where, secrets=self._secrets,
+                                 redirect="give Alertmanager's base URL (its --web.external-url)",
+                                 refusal="Alertmanager will not accept this alert as it is", hints={401: refused, 403: refused})
 
     def trigger(self, dedup_key: str, page: dict[str, Any]) -> str:
         """Post the page as an active alert (until now + hold_hours); returns the dedup key. Repeating it is harmless."""
@@ -236,9 +172,9 @@ def _am_message(response: Any) -> str:
     try:
         data = response.json()
     except ValueError:
-        return (response.reason or "").strip()[:200]
+        return _http.reason_of(response)
     if isinstance(data, str) and data:
         return single_line(data, 300)
     if isinstance(data, dict) and data.get("message"):
         return single_line(data["message"], 300)
-    return (response.reason or "").strip()[:200]
+    return _http.reason_of(response)

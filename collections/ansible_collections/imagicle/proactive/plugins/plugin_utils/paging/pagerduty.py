@@ -19,12 +19,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, status_is_retryable
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
 
 PAGER_NAME = "pagerduty"
 DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -33,25 +30,11 @@ CLIENT = "imagicle.proactive"
 DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
 FIELD_MAX = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def single_line(value: Any, limit: int) -> str:
-    """``value`` as one line of plain text (control characters as spaces, runs of blanks collapsed), at most ``limit`` characters."""
-    text = " ".join(_CONTROL.sub(" ", "" if value is None else str(value)).split())
-    if len(text) > limit:
-        text = text[: limit - 3].rstrip() + "..."
-    return text
 
 
 def check_dedup_key(dedup_key: Any) -> str:
     """The dedup key if it is a non-empty single-line string of at most 255 characters, else a non-retryable BackendError."""
-    if not isinstance(dedup_key, str) or not dedup_key.strip() or _CONTROL.search(dedup_key):
-        raise BackendError(f"page dedup key {dedup_key!r} must be a non-empty single-line string", retryable=False)
-    if len(dedup_key) > DEDUP_KEY_MAX:
-        raise BackendError(f"page dedup key {dedup_key[:40]!r}... is longer than PagerDuty's {DEDUP_KEY_MAX} characters",
-                           retryable=False)
-    return dedup_key
+    return check_key(dedup_key, "page dedup key", DEDUP_KEY_MAX)
 
 
 def _http_url(value: Any) -> str | None:
@@ -97,9 +80,7 @@ class PagerDutyPager:
 
     def __init__(self, routing_key: str, *, url: str = DEFAULT_URL, timeout: float = 10.0, ca_path: str | None = None,
                  validate_certs: bool = True) -> None:
-        if requests is None:
-            raise BackendError("the PagerDuty pager needs the Python package 'requests' on the controller: "
-                               "install it (pip install requests)", retryable=False)
+        _http.require_requests("PagerDuty pager")
         if not isinstance(routing_key, str) or not routing_key.strip() or re.search(r"[\s\x00-\x1f\x7f-\x9f]", routing_key):
             raise BackendError("PagerDuty routing key is empty or contains blanks: give the 32-character integration key of an "
                                "Events API v2 integration", retryable=False)
@@ -110,45 +91,25 @@ class PagerDutyPager:
         self.url = url
         self.timeout = float(timeout)
         self._routing_key = routing_key
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        self._session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self._secrets = _http.Secrets((routing_key,))
+        self._session = _http.new_session(USER_AGENT, ca_path=ca_path, validate_certs=validate_certs)
 
     def __repr__(self) -> str:
         return f"PagerDutyPager(url={self.url!r}, routing_key=<hidden>)"
 
-    def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-        return BackendError(message.replace(self._routing_key, "***"), retryable=retryable, status=status)
-
     def _send(self, event: dict[str, Any]) -> None:
         """POST one event; a BackendError unless PagerDuty answers 2xx (202: accepted)."""
         where = f"PagerDuty POST {self.url} ({event['event_action']} {event['dedup_key']!r})"
-        try:
-            response = self._session.post(self.url, json=event, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
-            raise self._error(f"{where}: no answer within {self.timeout:g} s; will retry", retryable=True) from None
-        except requests.ConnectionError as exc:
-            reason = "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc.__class__.__name__})"
-            raise self._error(f"{where}: {reason}; check the url and the network (proxy) to PagerDuty; will retry",
-                              retryable=True) from None
-        except requests.RequestException as exc:
-            raise self._error(f"{where}: {exc.__class__.__name__}: {exc}", retryable=True) from None
-        status = response.status_code
-        if 200 <= status < 300:
+        response = _http.send(self._session, "POST", self.url, what=where, secrets=self._secrets, timeout=self.timeout,
+                              reach="check the url and the network (proxy) to PagerDuty", json=event)
+        if 200 <= response.status_code < 300:
             return
-        message = _pd_message(response)
-        if status in (301, 302, 303, 307, 308):
-            raise self._error(f"{where}: HTTP {status} redirect to {response.headers.get('Location', '?')!r}: check the url "
-                              f"(default {DEFAULT_URL})", retryable=False, status=status)
-        if status == 400:
-            raise self._error(f"{where}: HTTP 400 {message}: PagerDuty rejected the event; check the routing key (an Events API "
-                              "v2 integration key) and the page", retryable=False, status=status)
-        if status == 429:
-            raise self._error(f"{where}: HTTP 429 {message}: rate limited by PagerDuty (about 120 events a minute per "
-                              "integration key); the event was not accepted; will retry later", retryable=True, status=status)
-        retryable = status_is_retryable(status)
-        hint = "will retry" if retryable else "PagerDuty will not accept this event as it is"
-        raise self._error(f"{where}: HTTP {status} {message}; {hint}", retryable=retryable, status=status)
+        raise _http.status_error(
+            response, _pd_message(response), what=where, secrets=self._secrets, redirect=f"check the url (default {DEFAULT_URL})",
+            refusal="PagerDuty will not accept this event as it is",
+            hints={400: ("PagerDuty rejected the event; check the routing key (an Events API v2 integration key) and the page", False),
+                   429: ("rate limited by PagerDuty (about 120 events a minute per integration key); the event was not accepted; "
+                         "will retry later", True)})
 
     def trigger(self, dedup_key: str, page: dict[str, Any]) -> str:
         """Send a trigger event for ``page``; returns the dedup key. Repeating it while the alert is open is harmless."""
@@ -178,11 +139,11 @@ def _pd_message(response: Any) -> str:
     try:
         data = response.json()
     except ValueError:
-        return (response.reason or "").strip()[:200]
+        return _http.reason_of(response)
     if not isinstance(data, dict):
-        return (response.reason or "").strip()[:200]
+        return _http.reason_of(response)
     parts = [single_line(data.get(key), 200) for key in ("status", "message") if data.get(key)]
     errors = data.get("errors")
     if isinstance(errors, list) and errors:
         parts.append("errors: " + "; ".join(single_line(error, 200) for error in errors[:5]))
-    return " - ".join(parts)[:600] or (response.reason or "").strip()[:200]
+    return " - ".join(parts)[:600] or _http.reason_of(response)
