@@ -13,40 +13,20 @@ group) and, afterwards, by a resolve whose notification proves the group was sti
 from __future__ import annotations
 
 import itertools
-import socket
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alertmanager_service import GROUP_INTERVAL_S, free_port, wait_until
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging import alertmanager as am_module
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.alertmanager import AlertmanagerPager
 
 PASSWORD = "am-proxy-pw-SECRET-5f1c"
-GROUP_INTERVAL_S = 1.0  # as configured in conftest.py
 QUIET_WINDOW_S = 5 * GROUP_INTERVAL_S
 _counter = itertools.count()
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (nothing listens on it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
-    """Poll ``condition()`` until it returns something truthy (returned) or ``timeout`` seconds pass (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout:g} s")
-        time.sleep(interval)
 
 
 def new_key() -> str:
