@@ -60,6 +60,18 @@ options:
     ini:
       - section: imagicle_cases
         key: reopen_window_hours
+  lock_wait_seconds:
+    description:
+      - Runs against one state store take turns; a run whose store is busy with another (a second slice of
+        an AWX job, a run started while the last one still files) waits this long for it before giving up
+        with a warning (its cases are then reconciled at the next run).
+    type: float
+    default: 300
+    env:
+      - name: IMAGICLE_CASES_LOCK_WAIT_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: lock_wait_seconds
   retry_attempts:
     description: Attempts per action within one run before it waits for the next run.
     type: int
@@ -365,7 +377,8 @@ class CallbackModule(CallbackBase):
         now = datetime.now(timezone.utc)
         try:
             with open_store(self.get_option("store")) as store:
-                with store.run_lock("imagicle.proactive.cases", ttl_seconds=900):
+                with case_manager.run_lock(store, "imagicle.proactive.cases",
+                                           wait_seconds=float(self.get_option("lock_wait_seconds"))):
                     backends = self._backends(store)
                     attempts = max(1, int(self.get_option("retry_attempts") or 1))
                     # What earlier runs could not send goes first.

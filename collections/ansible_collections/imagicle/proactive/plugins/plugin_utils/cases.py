@@ -25,6 +25,7 @@ retry after a crash finds the case instead of opening a second one.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, OutboxItem
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, OutboxItem, StoreLocked
 
 DEFAULT_REOPEN_WINDOW = timedelta(hours=24)
 CASE_KINDS = ("open", "update", "resolve", "reopen")
@@ -91,6 +92,27 @@ class RunReport:
             ("reopened", self.reopened), ("paged", self.paged), ("page resolved", self.unpaged), ("mailed", self.mailed),
             ("queued for retry", self.queued), ("parked (rejected)", self.parked),
         ]
+
+
+@contextlib.contextmanager
+def run_lock(store, owner: str, wait_seconds: float = 300.0, ttl_seconds: int = 900, sleep=time.sleep, clock=time.monotonic):
+    """Hold the store's run lock, waiting up to ``wait_seconds`` for a run that holds it.
+
+    Runs against one store take turns (two slices of one AWX job, a run started while the last
+    one still files): the second waits instead of skipping its cases. Past the wait, the
+    StoreLocked error says who holds the lock.
+    """
+    deadline = clock() + max(0.0, wait_seconds)
+    with contextlib.ExitStack() as stack:
+        while True:
+            try:
+                held = stack.enter_context(store.run_lock(owner, ttl_seconds=ttl_seconds))
+                break
+            except StoreLocked:
+                if clock() >= deadline:
+                    raise
+                sleep(1.0)
+        yield held
 
 
 def _stamp(moment: datetime) -> str:

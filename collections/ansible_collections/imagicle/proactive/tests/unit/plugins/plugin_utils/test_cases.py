@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreLocked, open_store
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 
@@ -277,3 +277,33 @@ def test_mail_waits_for_its_case_when_the_case_backend_is_down(store):
     assert mailer.sent == [] and report.queued == 2
     report = cases.drain(store, {"local": flaky, "mail": mailer}, T0 + timedelta(minutes=5), sleep=lambda seconds: None)
     assert report.opened == 1 and report.mailed == 1 and len(mailer.sent) == 1
+
+
+def test_a_second_run_waits_for_the_lock_instead_of_skipping(tmp_path):
+    path = str(tmp_path / "state.sqlite")
+    with open_store(path) as first, open_store(path) as second:
+        holder = first.run_lock("slice 1")
+        holder.__enter__()
+        waits = []
+
+        def release_after_two_waits(seconds):
+            waits.append(seconds)
+            if len(waits) == 2:
+                holder.__exit__(None, None, None)
+
+        with cases.run_lock(second, "slice 2", wait_seconds=60, sleep=release_after_two_waits):
+            report = cases.plan_run(second, [alarm()], {"ias-a"}, "local", T0)
+        assert len(waits) == 2 and report is not None
+        assert len(second.outbox()) == 1
+
+
+def test_a_lock_held_past_the_wait_gives_up_naming_the_holder(tmp_path):
+    path = str(tmp_path / "state.sqlite")
+    ticks = iter(range(0, 1000, 10))
+    with open_store(path) as first, open_store(path) as second:
+        with first.run_lock("the other run"):
+            with pytest.raises(StoreLocked) as info:
+                with cases.run_lock(second, "this run", wait_seconds=30, sleep=lambda seconds: None,
+                                    clock=lambda: next(ticks)):
+                    pass
+    assert "the other run" in str(info.value)
