@@ -22,16 +22,15 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "collections")
-for _path in (COLLECTIONS, os.path.join(ROOT, "tests", "testbed")):
+for _path in (COLLECTIONS, os.path.join(ROOT, "tests", "services")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
-from testbed import Testbed  # noqa: E402
+from estate import VENV_BIN, demo_estate  # noqa: E402
 
 ansible_runner = pytest.importorskip("ansible_runner")
 
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 DEMO_INVENTORY = os.path.join(ROOT, "inventories", "demo")
 JOB_PLAYBOOK = "playbooks/proactive_check.yml"
 
@@ -119,46 +118,13 @@ class Job:
         return ansible_runner.run(private_data_dir=self.private_data_dir, playbook=JOB_PLAYBOOK, quiet=True)
 
 
-class Estate:
-    """Faults on the simulated AppSuite (playbooks/simulator.yml, as tests/e2e injects them)."""
-
-    def __init__(self, env: dict):
-        self.env = env
-
-    def simulator(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", "simulator.yml"),
-                               *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300,
-                              check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("simulator.yml failed (%d):\n%s\n%s" % (proc.returncode, proc.stdout[-4000:],
-                                                                        proc.stderr[-2000:]))
-        return proc
-
-    def fault(self, host: str, *fault: str) -> None:
-        self.simulator("-l", host, "-e", "sim_action=fault", "-e", "sim_args='%s'" % " ".join(fault))
-
-    def clear(self, host: str, fault: str = "all") -> None:
-        self.simulator("-l", host, "-e", "sim_action=clear", "-e", "sim_args='%s'" % fault)
-
-
 @pytest.fixture(scope="session")
 def estate():
-    """Two test-bed hosts with the simulated AppSuite."""
+    """Two test-bed hosts with the simulated AppSuite (faults injected as tests/e2e does)."""
     if os.geteuid() != 0:
         pytest.skip("the test bed needs root (network namespaces, loop disks)")
-    bed = Testbed()
-    bed.up(2)
-    env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), IMAGICLE_TESTBED_STATE_DIR=bed.state_dir)
-    project = Estate(env)
-    project.bed = bed
-    try:
-        project.simulator()
-        project.clear("appsuite")
+    with demo_estate() as project:
         yield project
-    finally:
-        project.simulator("-e", "sim_action=stop", check=False)
-        bed.down()
 
 
 @pytest.fixture(scope="session")

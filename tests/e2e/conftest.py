@@ -7,61 +7,27 @@ SSH), a real Request Tracker, and a way to run the project's playbooks as users 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-for _path in (os.path.join(ROOT, "tests", "services"), os.path.join(ROOT, "tests", "testbed")):
+for _path in (os.path.join(ROOT, "tests", "services"),):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
 from alertmanager_service import Alertmanager, Receiver, alertmanager_installed  # noqa: E402
+from estate import demo_estate  # noqa: E402
 from rt_service import RtService, free_port, rt_installed  # noqa: E402
-from testbed import Testbed  # noqa: E402
-
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-
-
-class Project:
-    """Runs the project's playbooks with the project's ansible.cfg and a given environment."""
-
-    def __init__(self, env: dict):
-        self.env = env
-
-    def playbook(self, name: str, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name), *args]
-        proc = subprocess.run(command, cwd=ROOT, env=dict(self.env, **(env or {})), capture_output=True, text=True,
-                              timeout=300, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("%s failed (%d):\n%s\n%s" % (name, proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:]))
-        return proc
-
-    def fault(self, host: str, *fault: str) -> None:
-        self.playbook("simulator.yml", "-l", host, "-e", "sim_action=fault", "-e", "sim_args='%s'" % " ".join(fault))
-
-    def clear(self, host: str, fault: str = "all") -> None:
-        self.playbook("simulator.yml", "-l", host, "-e", "sim_action=clear", "-e", "sim_args='%s'" % fault)
-
 
 @pytest.fixture(scope="session")
 def estate():
     """Two test-bed hosts with the simulated AppSuite, as `make demo` brings them up."""
     if os.geteuid() != 0:
         pytest.skip("the test bed needs root (network namespaces, loop disks)")
-    bed = Testbed()
-    bed.up(2)
-    env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), IMAGICLE_TESTBED_STATE_DIR=bed.state_dir)
-    project = Project(env)
-    try:
-        project.playbook("simulator.yml")
+    with demo_estate() as project:
         yield project
-    finally:
-        project.playbook("simulator.yml", "-e", "sim_action=stop", check=False)
-        bed.down()
 
 
 class Mailbox:

@@ -417,9 +417,9 @@ def check_capacity_available(section: dict, rule: Rule) -> list:
     return [(app, None, evidence)]
 
 
-def check_cloud_unreachable(section: dict, rule: Rule) -> list:
-    """The vendor cloud endpoint did not answer as expected (``reachable`` false)."""
-    if section.get("reachable") is not False:
+def _not_answering(section: dict, flag: str) -> list:
+    """One alarm when ``section[flag]`` is false: the URL, the status and the collector's reason."""
+    if section.get(flag) is not False:
         return []
     evidence = {
         "url": clean_text(section.get("url")),
@@ -427,18 +427,16 @@ def check_cloud_unreachable(section: dict, rule: Rule) -> list:
         "problem": clean_text(section.get("problem"), LONG_TEXT_LIMIT) or "no reason given",
     }
     return [("", None, evidence)]
+
+
+def check_cloud_unreachable(section: dict, rule: Rule) -> list:
+    """The vendor cloud endpoint did not answer as expected (``reachable`` false)."""
+    return _not_answering(section, "reachable")
 
 
 def check_webserver_down(section: dict, rule: Rule) -> list:
     """The web portal did not answer 2xx/3xx within the timeout (``up`` false)."""
-    if section.get("up") is not False:
-        return []
-    evidence = {
-        "url": clean_text(section.get("url")),
-        "status_code": number(section.get("status_code")),
-        "problem": clean_text(section.get("problem"), LONG_TEXT_LIMIT) or "no reason given",
-    }
-    return [("", None, evidence)]
+    return _not_answering(section, "up")
 
 
 def check_webserver_latency_above(section: dict, rule: Rule) -> list:
