@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imagicle.proactive contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""List and show support cases: the case map, the local register and the outbox of the state store.
+"""List and show support cases: the case map, the local register, the silences and the outbox of the state store.
+
+The same as playbooks/cases.yml, without Ansible:
 
     .venv/bin/python scripts/cases.py list [--status open|resolved] [--store URL]
     .venv/bin/python scripts/cases.py show FINGERPRINT_OR_LOCAL_ID [--store URL]
@@ -14,47 +16,31 @@ default SQLite file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "collections"))
 
 # pylint: disable=wrong-import-position
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.case_report import QueryError, report  # noqa: E402
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store  # noqa: E402
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
 def list_cases(store, status) -> int:
-    records = store.cases(status=status)
-    if not records:
-        print("no case%s" % (" with status %s" % status if status else ""))
-        return 0
-    print("%-8s %-8s %-3s %-10s %-12s %-16s %-8s %s" % ("status", "backend", "pri", "case", "host", "opened", "reopens", "title"))
-    for record in records:
-        print("%-8s %-8s %-3s %-10s %-12s %-16s %-8d %s" % (
-            record.status, record.backend, record.priority, record.case_ref or "(queued)", record.host,
-            _when(record.opened_at), record.reopen_count, record.title))
+    for line in report(store, datetime.now(timezone.utc), status=status or "all")["lines"]:
+        print(line)
     return 0
 
 
 def show_case(store, wanted) -> int:
-    record = store.get_case(wanted)
-    if record is None:
-        matches = [r for r in store.cases() if r.case_ref == wanted or r.fingerprint.startswith(wanted)]
-        record = matches[0] if len(matches) == 1 else None
-    if record is None:
-        print("no case %r: give a fingerprint (or its start) or a local case id from 'list'" % wanted, file=sys.stderr)
+    try:
+        found = report(store, datetime.now(timezone.utc), case=wanted)
+    except QueryError as exc:
+        print("cases: %s" % exc, file=sys.stderr)
         return 1
-    print(json.dumps(record.to_dict(), indent=2, sort_keys=True))
-    if record.backend == "local" and record.case_ref:
-        local = store.local_get(record.case_ref)
-        print(local["fields"].get("body", ""))
-        for comment in local["comments"]:
-            print("-- %s: %s" % (_when(comment["at"]), comment["text"]))
+    for line in found["lines"]:
+        print(line)
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
@@ -33,7 +34,7 @@ class ActionModule(ActionBase):
     """Turn one host's health facts into alarms with response deadlines."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("facts_result", "health", "detected_at"))
+    _VALID_ARGS = frozenset(("facts_result", "health", "detected_at", "file_cases"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -65,6 +66,8 @@ class ActionModule(ActionBase):
         evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
                                    detected_at=detected_at)
         alarms = evaluation.pop("alarms")
+        # The cases callback files the alarms of this task unless told not to (a look at one host).
+        evaluation["file_cases"] = boolean(args.get("file_cases", True), strict=False)
         result.update(
             changed=False,
             alarms=alarms,

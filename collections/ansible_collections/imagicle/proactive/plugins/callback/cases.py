@@ -327,6 +327,8 @@ class CallbackModule(CallbackBase):
             return
         data = result._result
         evaluation = data.get("evaluation") or {}
+        if evaluation.get("file_cases") is False:
+            return  # a look at a host (playbooks/explain.yml), not a run that files cases
         self.evaluated = True
         if (evaluation.get("eligibility") or {}).get("eligible"):
             host = evaluation.get("host") or result._host.get_name()

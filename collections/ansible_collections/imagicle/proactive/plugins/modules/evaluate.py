@@ -60,6 +60,12 @@ options:
     description:
       - When the alarms are considered detected, ISO 8601 with a timezone. Defaults to now.
     type: str
+  file_cases:
+    description:
+      - Whether the C(imagicle.proactive.cases) callback files cases from this task's alarms (and resolves the
+        host's cases that no longer fire). V(false) only looks, as C(playbooks/explain.yml) does.
+    type: bool
+    default: true
 notes:
   - Without consent (C(imagicle_consent=true)) or on the basic plan the alarms are still computed and shown,
     with C(eligible=false); the cases callback sends nothing about such a host.

@@ -14,7 +14,9 @@ decides into the outbox, each under an idempotency key, before anything is sent:
   cases of hosts not checked in this run (unreachable, skipped, another slice) stay as they are;
 * the same condition back within the reopen window reopens its case; later, it opens a new one;
 * an alarm of a host that is not eligible (no consent, basic plan, old release) is ignored:
-  nothing about that host leaves the controller.
+  nothing about that host leaves the controller;
+* an alarm matched by a silence in force (a maintenance window) opens, reopens, updates, pages
+  and mails nothing; its case, if open, stays open; other cases resolve as usual.
 
 ``drain`` sends what the outbox holds, oldest first, with bounded retries and backoff inside the
 run. A retryable failure (timeout, refused, 5xx) stays queued for the next run; an answer the
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, OutboxItem, StoreLocked
@@ -84,13 +87,14 @@ class RunReport:
     mailed: int = 0
     queued: int = 0
     parked: int = 0
+    silenced: int = 0
     problems: list = field(default_factory=list)
 
     def as_rows(self) -> list:
         return [
             ("opened", self.opened), ("updated", self.updated), ("resolved", self.resolved),
             ("reopened", self.reopened), ("paged", self.paged), ("page resolved", self.unpaged), ("mailed", self.mailed),
-            ("queued for retry", self.queued), ("parked (rejected)", self.parked),
+            ("queued for retry", self.queued), ("parked (rejected)", self.parked), ("silenced", self.silenced),
         ]
 
 
@@ -195,8 +199,13 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     for alarm in alarms:
         if alarm.get("eligible"):
             firing[alarm["fingerprint"]] = alarm
+    in_force = store.silences(active_at=now) if firing else []
 
     for fingerprint, alarm in firing.items():
+        if silences.matching(in_force, alarm, now) is not None:
+            # A maintenance window: nothing opens, reopens, changes, pages or mails; an open case stays open.
+            report.silenced += 1
+            continue
         content = case_content(alarm)
         summary = _text(alarm.get("summary") or alarm["rule"])
         record = store.get_case(fingerprint)

@@ -13,8 +13,8 @@ One interface, two engines:
 
 It keeps the fingerprint -> case map (``cases``), the outbox of outbound actions with their
 idempotency keys (``outbox``), the embedded case register of the ``local`` CRM backend
-(``local_cases``, ``local_comments``), metric history (``metrics``) and the run lock
-(``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
+(``local_cases``, ``local_comments``), metric history (``metrics``), maintenance windows
+(``silences``) and the run lock (``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
 docs/state-store.md in the project for the tables and how to inspect them.
 """
 
@@ -154,6 +154,54 @@ class OutboxItem:
         """JSON-friendly copy (times as ISO 8601 UTC strings)."""
         out = dataclasses.asdict(self)
         for name in ("next_attempt_at", "created_at", "sent_at"):
+            out[name] = _iso(out[name])
+        return out
+
+
+@dataclasses.dataclass
+class Silence:
+    """A maintenance window: alarms that match it open, update, page and mail nothing until it ends.
+
+    ``customer``, ``host`` and ``rule`` narrow what it matches; one left empty (None) matches any.
+    """
+
+    id: int | None
+    customer: str | None
+    host: str | None
+    rule: str | None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str | None = None
+    created_at: datetime | None = None
+    lifted_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.starts_at = _utc(self.starts_at, "starts_at")
+        self.ends_at = _utc(self.ends_at, "ends_at")
+        self.created_at = _utc(self.created_at, "created_at")
+        self.lifted_at = _utc(self.lifted_at, "lifted_at")
+        if not (self.customer or self.host or self.rule):
+            raise ValueError("a silence needs a customer, a host or a rule (a silence of everything is refused)")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("a silence must end after it starts (%s is not after %s)" % (_iso(self.ends_at), _iso(self.starts_at)))
+        if not str(self.reason or "").strip():
+            raise ValueError("a silence needs a reason (the change or maintenance it is for)")
+
+    def active(self, now: datetime) -> bool:
+        """In force at ``now``: started, not ended, not lifted."""
+        return self.lifted_at is None and self.starts_at <= now < self.ends_at
+
+    def matches(self, alarm: Mapping[str, Any], now: datetime) -> bool:
+        """In force at ``now`` and matching the alarm's customer, host and rule."""
+        return self.active(now) and all(
+            wanted is None or str(alarm.get(name) or "") == wanted
+            for name, wanted in (("customer", self.customer), ("host", self.host), ("rule", self.rule)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
+        out = dataclasses.asdict(self)
+        for name in ("starts_at", "ends_at", "created_at", "lifted_at"):
             out[name] = _iso(out[name])
         return out
 
@@ -321,6 +369,15 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 PRIMARY KEY (host, name, at))""",
             "CREATE INDEX metrics_at ON metrics (at)",
         ),
+        (
+            """CREATE TABLE silences (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                customer TEXT, host TEXT, rule TEXT,
+                starts_at TEXT NOT NULL, ends_at TEXT NOT NULL,
+                reason TEXT NOT NULL, created_by TEXT,
+                created_at TEXT NOT NULL, lifted_at TEXT)""",
+            "CREATE INDEX silences_ends ON silences (ends_at)",
+        ),
     ),
     "postgresql": (
         (
@@ -372,6 +429,15 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 host TEXT NOT NULL, name TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, value DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (host, name, at))""",
             "CREATE INDEX metrics_at ON metrics (at)",
+        ),
+        (
+            """CREATE TABLE silences (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                customer TEXT, host TEXT, rule TEXT,
+                starts_at TIMESTAMPTZ NOT NULL, ends_at TIMESTAMPTZ NOT NULL,
+                reason TEXT NOT NULL, created_by TEXT,
+                created_at TIMESTAMPTZ NOT NULL, lifted_at TIMESTAMPTZ)""",
+            "CREATE INDEX silences_ends ON silences (ends_at)",
         ),
     ),
 }
@@ -712,6 +778,72 @@ class Store:
     def mark_parked(self, key: str, error: str) -> None:
         """The backend will never accept it: park it (no more retries) with ``error``."""
         self._update_item(key, "park", "UPDATE outbox SET status = 'parked', last_error = ? WHERE key = ?", (str(error),))
+
+    # -- silences --
+
+    _SILENCE_COLUMNS = ("id", "customer", "host", "rule", "starts_at", "ends_at", "reason", "created_by", "created_at",
+                        "lifted_at")
+    _SILENCE_TIMES = ("starts_at", "ends_at", "created_at", "lifted_at")
+
+    def _silence_from_row(self, row: Sequence[Any]) -> Silence:
+        values = dict(zip(self._SILENCE_COLUMNS, row))
+        for column in self._SILENCE_TIMES:
+            values[column] = self._from_dt(values[column])
+        values["id"] = int(values["id"])
+        return Silence(**values)
+
+    def add_silence(self, silence: Silence, now: datetime | None = None) -> Silence:
+        """Store a new silence; returns it with its id and creation time."""
+        created = _utc(now, "now") or _now()
+        columns = self._SILENCE_COLUMNS[1:]
+        values = [getattr(silence, column) for column in columns]
+        values = [self._dt(created if column == "created_at" else value) if column in self._SILENCE_TIMES else value
+                  for column, value in zip(columns, values)]
+        with self._tx("add a silence") as cur:
+            sql = "INSERT INTO silences (%s) VALUES (%s)" % (", ".join(columns), ", ".join("?" * len(columns)))
+            if self.engine == "postgresql":
+                new_id = self._execute(cur, sql + " RETURNING id", values).fetchone()[0]
+            else:
+                new_id = self._execute(cur, sql, values).lastrowid
+            row = self._execute(cur, "SELECT %s FROM silences WHERE id = ?" % ", ".join(self._SILENCE_COLUMNS),
+                                (new_id,)).fetchone()
+        return self._silence_from_row(row)
+
+    def silences(self, active_at: datetime | None = None, ended_since: datetime | None = None) -> list[Silence]:
+        """Silences, oldest first: all of them, or those in force at ``active_at``, or (with
+        ``ended_since``) those not lifted that end after that time (in force or to come)."""
+        sql = "SELECT %s FROM silences" % ", ".join(self._SILENCE_COLUMNS)
+        params: list[Any] = []
+        if active_at is not None:
+            moment = self._dt(_utc(active_at, "active_at"))
+            sql += " WHERE lifted_at IS NULL AND starts_at <= ? AND ends_at > ?"
+            params += [moment, moment]
+        elif ended_since is not None:
+            sql += " WHERE lifted_at IS NULL AND ends_at > ?"
+            params.append(self._dt(_utc(ended_since, "ended_since")))
+        with self._tx("read the silences", write=False) as cur:
+            rows = self._execute(cur, sql + " ORDER BY starts_at, id", params).fetchall()
+        return [self._silence_from_row(row) for row in rows]
+
+    def set_silence_end(self, silence_id: int, ends_at: datetime) -> Silence | None:
+        """Move the end of silence ``silence_id`` (not lifted) to ``ends_at``; returns it, or None."""
+        with self._tx("change the end of silence %s" % silence_id) as cur:
+            self._execute(cur, "UPDATE silences SET ends_at = ? WHERE id = ? AND lifted_at IS NULL",
+                          (self._dt(_utc(ends_at, "ends_at")), int(silence_id)))
+            row = self._execute(cur, "SELECT %s FROM silences WHERE id = ?" % ", ".join(self._SILENCE_COLUMNS),
+                                (int(silence_id),)).fetchone()
+        return None if row is None else self._silence_from_row(row)
+
+    def lift_silence(self, silence_id: int, now: datetime | None = None) -> Silence | None:
+        """End silence ``silence_id`` now; returns it, or None when there is no such silence.
+        Lifting one already lifted or ended changes nothing."""
+        moment = _utc(now, "now") or _now()
+        with self._tx("lift silence %s" % silence_id) as cur:
+            self._execute(cur, "UPDATE silences SET lifted_at = ? WHERE id = ? AND lifted_at IS NULL AND ends_at > ?",
+                          (self._dt(moment), int(silence_id), self._dt(moment)))
+            row = self._execute(cur, "SELECT %s FROM silences WHERE id = ?" % ", ".join(self._SILENCE_COLUMNS),
+                                (int(silence_id),)).fetchone()
+        return None if row is None else self._silence_from_row(row)
 
     # -- local case register --
 

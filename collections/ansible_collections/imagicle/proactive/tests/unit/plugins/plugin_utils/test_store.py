@@ -557,3 +557,43 @@ def test_sqlite_busy_error_is_a_store_error(tmp_path, monkeypatch):
             blocker.execute("ROLLBACK")
             blocker.close()
         assert opened.enqueue(item("k")) is True
+
+
+# --- silences ------------------------------------------------------------------------------------
+
+def test_silences_are_kept_listed_by_time_extended_and_lifted(store):
+    window = store_module.Silence(id=None, customer=None, host="ias1", rule=None, starts_at=T0,
+                                  ends_at=T0 + timedelta(hours=2), reason="CHG-1 upgrade", created_by="ops")
+    later = store_module.Silence(id=None, customer="acme", host=None, rule="disk_space", starts_at=T0 + timedelta(hours=5),
+                                 ends_at=T0 + timedelta(hours=6), reason="archive")
+    first = store.add_silence(window, now=T0 - timedelta(minutes=1))
+    second = store.add_silence(later, now=T0)
+    assert first.id != second.id and first.created_at == T0 - timedelta(minutes=1)
+    assert (first.host, first.customer, first.rule, first.reason) == ("ias1", None, None, "CHG-1 upgrade")
+    assert [s.id for s in store.silences(active_at=T0 + timedelta(hours=1))] == [first.id]
+    assert store.silences(active_at=T0 + timedelta(hours=2)) == []  # the end is not part of the window
+    assert [s.id for s in store.silences(active_at=T0 + timedelta(hours=5, minutes=30))] == [second.id]
+    assert [s.id for s in store.silences(ended_since=T0 + timedelta(hours=1))] == [first.id, second.id]
+    assert store.set_silence_end(first.id, T0 + timedelta(hours=3)).ends_at == T0 + timedelta(hours=3)
+    lifted = store.lift_silence(first.id, now=T0 + timedelta(hours=1))
+    assert lifted.lifted_at == T0 + timedelta(hours=1)
+    assert store.silences(active_at=T0 + timedelta(hours=1, minutes=1)) == []
+    assert store.lift_silence(first.id, now=T0 + timedelta(hours=2)).lifted_at == T0 + timedelta(hours=1)  # unchanged
+    assert store.lift_silence(999, now=T0) is None
+    assert len(store.silences()) == 2
+
+
+def test_a_silence_must_say_what_when_and_why():
+    def window(**changes):
+        values = dict(id=None, customer=None, host="ias1", rule=None, starts_at=T0, ends_at=T0 + timedelta(hours=1),
+                      reason="x")
+        values.update(changes)
+        return store_module.Silence(**values)
+
+    assert window().active(T0)
+    with pytest.raises(ValueError, match="customer, a host or a rule"):
+        window(host=None)
+    with pytest.raises(ValueError, match="end after it starts"):
+        window(ends_at=T0)
+    with pytest.raises(ValueError, match="needs a reason"):
+        window(reason="  ")

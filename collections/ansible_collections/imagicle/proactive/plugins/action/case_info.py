@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of imagicle.proactive.case_info: runs on the controller, see plugin_utils.case_report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.case_report import QueryError, report
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
+
+ARGS = ("status", "host", "customer", "case", "store")
+
+
+class ActionModule(ActionBase):
+    """Read the cases, the silences and the outbox of the state store."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(ARGS)
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars or {})
+        args = {name: self._task.args.get(name) for name in ARGS}
+        try:
+            with open_store(store_url(args["store"]), "state store (option store)") as store:
+                found = report(store, datetime.now(timezone.utc), status=args["status"] or "open", host=args["host"],
+                               customer=args["customer"], case=args["case"])
+        except (QueryError, StoreError) as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result.update(changed=False, **found)
+        return result

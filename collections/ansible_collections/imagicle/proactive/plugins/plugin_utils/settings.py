@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Settings shared with the cases callback: the modules that read or change the state store
+(case_info, silence) use the store the callback is configured with, unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+
+CALLBACK = "imagicle.proactive.cases"
+
+
+def callback_option(name: str):
+    """The value of option ``name`` of the cases callback as configured for this run: its
+    environment variable, then its ``[imagicle_cases]`` key in ansible.cfg, then its default.
+    Read even when the callback is not enabled for the run."""
+    from ansible import constants as C  # pylint: disable=import-outside-toplevel
+    from ansible.plugins.loader import callback_loader  # pylint: disable=import-outside-toplevel
+
+    plugin = callback_loader.get(CALLBACK)
+    if plugin is None:  # pragma: no cover - the plugin is in this collection
+        return os.environ.get("IMAGICLE_STATE_STORE") if name == "store" else None
+    return C.config.get_plugin_options("callback", plugin._load_name).get(name)
+
+
+def store_url(explicit=None):
+    """The state store to use: ``explicit`` when given, else the cases callback's ``store``."""
+    return explicit if explicit not in (None, "") else callback_option("store")
