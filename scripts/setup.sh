@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up this machine for imagicle.proactive: Debian packages, the project's virtualenv
-# (.venv) and, for "test", the test tools and ansible-test's offline pip bootstrap.
+# (.venv) with the awx.awx collection and, for "test", the test tools, galaxy-importer in
+# .venv-importer and ansible-test's offline pip bootstrap.
 # Idempotent: a second run only checks. Usage: scripts/setup.sh [runtime|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,28 @@ if [ ! -e "$stamp" ]; then
   echo "setup: installing Python packages from $req"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
   touch "$stamp"
+fi
+
+# awx.awx, for playbooks/awx_configure.yml (awx/requirements.yml pins it for Galaxy users): taken
+# alone from the pinned community "ansible" wheel on PyPI, checked by its sha256, into the venv's
+# site-packages/ansible_collections, where ansible-core finds collections on sys.path.
+# Nothing is downloaded when that version is already there.
+.venv/bin/python scripts/install_awx_collection.py 12.3.0 \
+    cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414 24.6.1
+
+if [ "$what" = test ]; then
+  # galaxy-importer (tests/collection/test_galaxy_importer.py) pins attrs<24, which the test
+  # tools above do not accept: it gets a virtualenv of its own, .venv-importer.
+  if [ ! -x .venv-importer/bin/python ]; then
+    echo "setup: creating .venv-importer with $($PY --version)"
+    "$PY" -m venv .venv-importer
+  fi
+  stamp=".venv-importer/.installed-$(sha256sum requirements-importer.txt | cut -c1-16)"
+  if [ ! -e "$stamp" ]; then
+    echo "setup: installing galaxy-importer from requirements-importer.txt"
+    .venv-importer/bin/python -m pip install -q --disable-pip-version-check -r requirements-importer.txt
+    touch "$stamp"
+  fi
 fi
 
 if [ "$what" = test ]; then
