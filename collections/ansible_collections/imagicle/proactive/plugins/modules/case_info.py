@@ -18,23 +18,8 @@ description:
     action sent or queued for it.
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
-attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: all
+extends_documentation_fragment:
+  - imagicle.proactive.controller
 options:
   status:
     description: Which cases to list.

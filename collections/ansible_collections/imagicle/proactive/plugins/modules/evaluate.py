@@ -26,26 +26,12 @@ description:
   - The rules, their thresholds and default priorities are described in the project's C(docs/alarms.md).
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
+extends_documentation_fragment:
+  - imagicle.proactive.controller
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: all
 options:
   facts_result:
     description:

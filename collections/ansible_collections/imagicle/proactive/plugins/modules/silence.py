@@ -22,23 +22,8 @@ description:
     end of the one in force or to come.
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
-attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: all
+extends_documentation_fragment:
+  - imagicle.proactive.controller
 options:
   state:
     description: V(present) adds (or extends) a silence; V(absent) lifts one, by O(id) or by customer, host and rule.
