@@ -657,6 +657,20 @@ class Testbed:
         return subprocess.run(full, timeout=timeout, env=run_env, input=input,
                               universal_newlines=True, check=False)
 
+    def set_link(self, host: str, up: bool, timeout: float = 20.0) -> None:
+        """Take ``host``'s link to the bridge down (the host is unreachable; its processes keep
+        running) or bring it up again and wait until its sshd answers.
+
+        Taking it down first closes the ssh ControlPersist masters: a connection kept open to an
+        unreachable host would make the next command hang instead of failing.
+        """
+        record = self.host(host)
+        if not up:
+            self._close_control_masters()
+        _run(["ip", "link", "set", record["veth"], "up" if up else "down"])
+        if up:
+            self._wait_sshd(record, time.monotonic() + timeout)
+
     def status(self) -> Dict[str, Any]:
         """The recorded hosts with liveness and sshd reachability, plus any objects found."""
         state = self.load_state()
