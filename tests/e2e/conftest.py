@@ -53,6 +53,19 @@ def smtp_server():
         controller.stop()
 
 
+@pytest.fixture(scope="module")
+def module_smtp_server():
+    """Like smtp_server, but the module's own: its mailbox starts empty and ends with the module."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    mailbox = Mailbox()
+    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, mailbox
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="session")
 def request_tracker(tmp_path_factory):
     """A real Request Tracker on a free loopback port."""
