@@ -455,8 +455,6 @@ def test_the_fault_opens_one_case_with_its_page_and_mail(scenarios, row):
 PAGED = [row for row in ROWS if row.priority == "P1" and row.host in ("ias-a", "ias-c")]
 
 
-@pytest.mark.xfail(strict=True, reason="the case manager builds the page before the case exists and never adds the "
-                                       "case's reference and link (plugin_utils/cases.py page_content); reported")
 @pytest.mark.parametrize("row", PAGED, ids=[row.name for row in PAGED])
 def test_the_page_names_its_case(scenarios, row):
     """docs/paging.md: the page's ``case`` annotation is ``<case_ref> <case_url>`` once the case exists,
@@ -467,7 +465,9 @@ def test_the_page_names_its_case(scenarios, row):
     [ticket] = result.new_tickets[row.host]
     [alert] = [a for a in result.alerts if a["labels"].get("host") == row.host and a["labels"].get("rule") == row.rule
                and a["labels"].get("customer") == customer.name]
-    assert alert["annotations"]["case"].split()[:1] == [ticket["id"]]
+    reference, link = alert["annotations"]["case"].split()
+    assert reference == str(ticket["id"])
+    assert link.endswith("/Ticket/Display.html?id=%s" % ticket["id"]) and link.startswith("http")
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])

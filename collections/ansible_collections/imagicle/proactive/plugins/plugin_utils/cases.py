@@ -263,6 +263,16 @@ def _notify_open(store, record: CaseRecord, alarm: dict, content: dict, summary:
         _enqueue(store, record, "mail", mail, now, ":open" + suffix, backend="mail")
 
 
+def _with_case(page: dict, record: CaseRecord | None, store) -> dict:
+    """The page with the reference and link of its case, when the case is filed by now (the case
+    is queued before its page, so it usually is; a page never waits for the ticketing system)."""
+    if record is None or not record.case_ref:
+        return page
+    opened = store.outbox_item("%s:open" % case_key(record))
+    url = (opened.result or {}).get("url") if opened is not None and opened.status == "sent" else None
+    return dict(page, case_ref=record.case_ref, case_url=url)
+
+
 def _send(item: OutboxItem, backend, store) -> dict:
     """Send one outbox item through its backend; returns what to keep as its result."""
     payload = item.payload
@@ -274,13 +284,13 @@ def _send(item: OutboxItem, backend, store) -> dict:
             store.save_case(record)
         return {"ref": ref.ref, "url": ref.url, "warning": getattr(ref, "warning", None)}
     if item.kind == "page":
-        reference = backend.trigger(item.fingerprint, payload["page"])
+        reference = backend.trigger(item.fingerprint, _with_case(payload["page"], record, store))
         if record is not None:
             record.paged, record.page_ref = True, reference
             store.save_case(record)
         return {"ref": reference}
     if item.kind == "unpage":
-        backend.resolve(item.fingerprint, payload["page"])
+        backend.resolve(item.fingerprint, _with_case(payload["page"], record, store))
         return {"ref": item.fingerprint}
     if item.kind == "mail":
         if record is None or record.case_ref is None:

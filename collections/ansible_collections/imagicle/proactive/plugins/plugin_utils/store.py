@@ -756,6 +756,12 @@ class Store:
             rows = self._execute(cur, sql + " ORDER BY created_at, seq", params).fetchall()
         return [self._item_from_row(row) for row in rows]
 
+    def outbox_item(self, key: str) -> OutboxItem | None:
+        """The outbox item with idempotency key ``key``, or None."""
+        with self._tx("read outbox item %s" % key, write=False) as cur:
+            row = self._execute(cur, "SELECT %s FROM outbox WHERE key = ?" % ", ".join(_OUTBOX_COLUMNS), (key,)).fetchone()
+        return None if row is None else self._item_from_row(row)
+
     def _update_item(self, key: str, what: str, sql: str, params: Sequence[Any]) -> None:
         with self._tx("%s outbox item %s" % (what, key)) as cur:
             self._execute(cur, sql, list(params) + [key])

@@ -237,9 +237,24 @@ def test_a_platinum_p1_is_paged_once_and_the_page_resolves_with_the_case(store):
         run_notified(store, [p1], {"ias-a"}, T0 + timedelta(minutes=minutes), pager, mailer)
     assert [call[0] for call in pager.calls] == ["trigger"]
     assert pager.calls[0][1] == p1["fingerprint"]  # the dedup key is the fingerprint
+    [local] = store.local_list()
+    assert pager.calls[0][2]["case_ref"] == local["id"]  # the page names its case
     report = run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=20), pager, mailer)
     assert report.resolved == 1 and report.unpaged == 1
     assert [call[0] for call in pager.calls] == ["trigger", "resolve"]
+    assert pager.calls[1][2]["case_ref"] == local["id"]
+
+
+def test_a_page_does_not_wait_for_its_case_when_the_case_backend_is_down(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    flaky = FlakyBackend(store)
+    flaky.failures = [BackendError("connection refused", retryable=True)] * 3
+    notifications = cases.Notifications(pager="alertmanager")
+    p1 = alarm(rule="voip_stack_crashed", subject="voip_stack", priority="P1", page=True)
+    report = cases.plan_run(store, [p1], {"ias-a"}, "local", T0, notifications=notifications)
+    cases.drain(store, {"local": flaky, "alertmanager": pager, "mail": mailer}, T0, report, sleep=lambda seconds: None)
+    assert report.paged == 1 and report.opened == 0
+    assert "case_ref" not in pager.calls[0][2]
 
 
 def test_an_alarm_that_does_not_page_is_not_paged(store):
