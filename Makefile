@@ -1,15 +1,19 @@
 # imagicle.proactive — one entry for people and CI.
 #   make demo   set up this machine, start the simulated AppSuite on two test-bed hosts,
-#               run the proactive check against them
+#               run the proactive check against them, inject two faults, run it again and
+#               show the cases it opened (the demo's state store is .demo/state.sqlite)
 #   make test   set up this machine and run every test suite (what CI runs)
 SHELL := /bin/bash
 VENV  := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+DEMO_STORE := $(CURDIR)/.demo/state.sqlite
+DEMO := IMAGICLE_STATE_STORE=$(DEMO_STORE)
 
-.PHONY: demo test setup setup-test demo-up demo-down check sanity units pytest molecule lint bench clean
+.PHONY: demo test setup setup-test demo-up demo-tour demo-down check cases explain fault clear silence \
+	sanity units pytest molecule lint bench clean
 
-demo: setup demo-up check
+demo: setup demo-up demo-tour
 
 setup:
 	@bash scripts/setup.sh runtime
@@ -20,11 +24,31 @@ setup-test:
 demo-up:
 	@bash scripts/demo.sh up
 
+demo-tour:
+	@$(DEMO) bash scripts/demo.sh tour
+
 demo-down:
 	@bash scripts/demo.sh down
 
+# The demo's playbooks, on the demo's state store.
 check:
-	ansible-playbook playbooks/proactive_check.yml
+	$(DEMO) ansible-playbook playbooks/proactive_check.yml
+
+cases:
+	$(DEMO) ansible-playbook playbooks/cases.yml $(if $(CASE),-e case=$(CASE))
+
+explain:
+	$(DEMO) ansible-playbook playbooks/explain.yml -e explain_host=$(HOST)
+
+fault:
+	ansible-playbook playbooks/simulator.yml -l $(HOST) -e sim_action=fault -e 'sim_args="$(FAULT)"'
+
+clear:
+	ansible-playbook playbooks/simulator.yml -l $(HOST) -e sim_action=clear -e 'sim_args="all"'
+
+silence:
+	$(DEMO) ansible-playbook playbooks/silence.yml -e silence_host=$(HOST) -e silence_for=$(FOR) \
+		-e "silence_reason='$(REASON)'"
 
 test: setup-test
 	@bash scripts/test.sh

@@ -14,7 +14,7 @@ against the same job with the callback disabled, interleaved.
 
 Usage (as root, from the repository):
     .venv/bin/python tests/bench/bench_cases.py rt [--cases 50]
-    make demo && .venv/bin/python tests/bench/bench_cases.py callback [--runs 5]
+    make setup demo-up && .venv/bin/python tests/bench/bench_cases.py callback [--runs 5]
 """
 
 from __future__ import annotations
