@@ -29,9 +29,9 @@ case "${1:-up}" in
     banner() { printf '\n==== %s ====\n' "$*"; }
     banner "1/4 The proactive check on the healthy estate (ias-a, ias-b: customer acme, plan gold)"
     ansible-playbook -i inventories/demo playbooks/proactive_check.yml
-    banner "2/4 Two faults: the VoIP stack crashes on ias-a, the disk of ias-b fills to 96 %"
+    banner "2/4 Two faults: the VoIP stack crashes on ias-a, the disk of ias-b fills up (about 96 % used)"
     ansible-playbook -i inventories/demo playbooks/simulator.yml -l ias-a -e sim_action=fault -e 'sim_args="crash-voip"' >/dev/null
-    ansible-playbook -i inventories/demo playbooks/simulator.yml -l ias-b -e sim_action=fault -e 'sim_args="fill-disk 96"' >/dev/null
+    ansible-playbook -i inventories/demo playbooks/simulator.yml -l ias-b -e sim_action=fault -e 'sim_args="fill-disk 91"' >/dev/null
     banner "3/4 The check again: alarms with priorities and deadlines, and the cases opened"
     ansible-playbook -i inventories/demo playbooks/proactive_check.yml
     banner "4/4 The cases in the local register (playbooks/cases.yml)"
