@@ -6,6 +6,7 @@ SSH), a real Request Tracker, and a way to run the project's playbooks as users 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -41,8 +42,9 @@ class Mailbox:
         return "250 OK"
 
 
-@pytest.fixture(scope="session")
-def smtp_server():
+@contextlib.contextmanager
+def _mail_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port: (port, mailbox)."""
     controller_module = pytest.importorskip("aiosmtpd.controller")
     mailbox = Mailbox()
     controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=free_port())
@@ -51,19 +53,19 @@ def smtp_server():
         yield controller.port, mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    with _mail_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def module_smtp_server():
     """Like smtp_server, but the module's own: its mailbox starts empty and ends with the module."""
-    controller_module = pytest.importorskip("aiosmtpd.controller")
-    mailbox = Mailbox()
-    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
+    with _mail_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -151,6 +151,12 @@ def test_a_silence_holds_back_its_alarms_until_it_is_lifted(operator):
     assert (run["opened"], run["silenced"]) == (2, 0)
 
 
+def test_a_silence_of_a_customer_holds_back_its_hosts(operator):
+    added = flat(operator.silence("-e", "silence_customer=acme", "-e", "silence_for=1h", "-e", "silence_reason='acme migration'"))
+    assert "added: #1 customer acme" in added
+    assert counts(operator.job(full_disk(healthy_health())))["silenced"] == 1
+
+
 def test_a_silence_of_one_rule_files_the_others(operator):
     operator.silence("-e", "silence_host=ias-q", "-e", "silence_rule=disk_space", "-e", "silence_for=30m",
                      "-e", "silence_reason='archive migration'")
@@ -166,6 +172,8 @@ def test_a_silence_of_one_rule_files_the_others(operator):
     (["-e", "silence_host=ias-q", "-e", "silence_for=soon", "-e", "silence_reason=x"], "duration must be a duration"),
     (["-e", "silence_rule=disk_spce", "-e", "silence_for=1h", "-e", "silence_reason=x"], "is not a rule of the catalogue"),
     (["-e", "silence_lift=7"], "there is no silence #7"),
+    (["-e", "silence_customer=acne", "-e", "silence_for=1h", "-e", "silence_reason=x"],
+     "silence_customer=acne is not the imagicle_customer of any host of the inventory"),
 ])
 def test_a_bad_silence_request_fails_saying_what_to_give(operator, extra, message):
     proc = operator.silence(*extra, check=False)
