@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Adds up the test counts of JUnit XML reports.
 
-``junit_count.py [--require-tests] FILE...`` prints one line per report and a total; with
+``junit_count.py [--require-tests] [--no-skips] FILE...`` prints the total of the reports; with
 ``--require-tests`` it exits 1 when the reports hold no executed test (so that "no tests ran"
-never passes as success).
+never passes as success); with ``--no-skips`` it lists the skipped tests with their reasons and
+exits 1 when there is one (a test skipped for a missing package or service hides a missing
+install step).
 """
 
 from __future__ import annotations
@@ -24,8 +26,19 @@ def count(path: str) -> dict:
     return totals
 
 
+def skipped(path: str) -> list:
+    """(test, reason) of each skipped test of a report."""
+    found = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        for skip in case.findall("skipped"):
+            name = "%s::%s" % (case.get("classname", ""), case.get("name", ""))
+            found.append((name, (skip.get("message") or skip.text or "").strip()))
+    return found
+
+
 def main(argv: list) -> int:
     require = "--require-tests" in argv
+    no_skips = "--no-skips" in argv
     paths = [arg for arg in argv if not arg.startswith("--")]
     grand = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for path in paths:
@@ -42,6 +55,16 @@ def main(argv: list) -> int:
           % (ran - bad, bad, grand["skipped"]))
     if require and ran == 0:
         print("junit: no test was executed")
+        return 1
+    if no_skips and grand["skipped"]:
+        for path in paths:
+            try:
+                for name, reason in skipped(path):
+                    print("junit: skipped %s: %s" % (name, reason))
+            except (OSError, ET.ParseError):
+                continue
+        print("junit: %d test(s) skipped: install what they need (scripts/setup.sh test), or set "
+              "IMAGICLE_TEST_ALLOW_SKIPS=1 to accept skips on this machine" % grand["skipped"])
         return 1
     return 0
 
