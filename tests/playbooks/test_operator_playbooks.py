@@ -9,7 +9,12 @@ maintenance windows that the callback honours, and an evaluation that only looks
 
 The alarms come from ``imagicle.proactive.evaluate`` given health facts directly (the shape
 ``appsuite_facts`` returns), on a host with a local connection: no test-bed host is needed here.
-The explain playbook against a real host is in tests/e2e/test_explain.py.
+The explain playbook against a real host is in tests/e2e/test_explain.py; here only its check of
+the request (its first play, on localhost).
+
+AWX surveys (playbooks/awx_configure.yml) may pass an optional question left unanswered as an
+empty string, depending on the AWX version: ``-e name=`` gives the playbooks the same "", which
+they take as not given.
 """
 
 from __future__ import annotations
@@ -82,6 +87,9 @@ class Operator:
 
     def silence(self, *extra, check=True):
         return self.playbook(ROOT / "playbooks" / "silence.yml", *extra, check=check)
+
+    def explain(self, *extra, check=True):
+        return self.playbook(ROOT / "playbooks" / "explain.yml", *extra, check=check)
 
 
 def counts(output: str) -> dict:
@@ -179,3 +187,48 @@ def test_a_bad_silence_request_fails_saying_what_to_give(operator, extra, messag
     proc = operator.silence(*extra, check=False)
     assert proc.returncode != 0
     assert message in flat(proc)
+
+
+def empty(*names):
+    """-e NAME= for each name: an optional survey question left unanswered, as some AWX versions pass it."""
+    return [arg for name in names for arg in ("-e", "%s=" % name)]
+
+
+def test_empty_answers_to_optional_silence_questions_count_as_not_given(operator):
+    added = operator.silence("-e", "silence_host=ias-q", "-e", "silence_for=2h", "-e", "silence_reason='CHG-9 upgrade'",
+                             *empty("silence_rule", "silence_customer", "silence_lift"))
+    assert "added: #1 host ias-q" in added.stdout and "changed=1" in added.stdout
+    assert "rule" not in flat(added).split("added: #1 host ias-q", 1)[1].split(",", 1)[0]
+    # Every optional answer empty, the defaults of the survey given: the silences are listed.
+    listed = operator.silence("-e", "silence_for=2h", "-e", "silence_reason=x",
+                              *empty("silence_host", "silence_rule", "silence_customer", "silence_lift"))
+    assert "#1 host ias-q" in listed.stdout and "#2" not in listed.stdout and "changed=0" in listed.stdout
+    run = counts(operator.job(full_disk(healthy_health())))
+    assert (run["opened"], run["silenced"]) == (0, 1)
+    # An integer answer (the survey's silence_lift), the other answers empty.
+    lifted = operator.silence("-e", json.dumps({"silence_lift": 1}), "-e", "silence_for=2h", "-e", "silence_reason=x",
+                              *empty("silence_host", "silence_rule", "silence_customer"))
+    assert "lifted #1" in lifted.stdout and "no silence in force or to come" in lifted.stdout
+
+
+def test_empty_answers_to_optional_cases_questions_count_as_not_given(operator):
+    operator.job(full_disk(healthy_health()))
+    listing = flat(operator.cases(*empty("cases_status", "cases_host", "cases_customer", "case")))
+    assert re.search(r"open local P3 LOCAL-1 ias-q", listing)
+    assert "Respond by: " not in listing  # a listing, not one case shown in full
+    assert flat(operator.cases()) == listing
+
+
+def test_explain_wants_a_host_and_says_so_for_an_empty_answer(operator):
+    proc = operator.explain(*empty("explain_host"), check=False)
+    assert proc.returncode != 0
+    assert "give one host of the inventory: -e explain_host=NAME" in flat(proc) and "(got nothing)" in flat(proc)
+
+
+def test_explain_refuses_an_empty_rule_saying_what_to_give(operator):
+    # The report (playbooks/templates/explain.j2) filters on explain_rule whenever it is defined:
+    # an empty rule would show "no alarm" for a host with alarms, so it is refused, not run.
+    proc = operator.explain("-e", "explain_host=ias-q", *empty("explain_rule"), check=False)
+    assert proc.returncode != 0
+    assert "explain_rule is empty: give a rule of the catalogue" in flat(proc)
+    assert "Explain the alarms of one host" not in proc.stdout  # refused before the host is checked
