@@ -58,7 +58,8 @@ RESOURCES = {
     "inventory_sources": {"description": "", "source_path": "", "credential": None, "overwrite": False,
                           "overwrite_vars": False, "update_on_launch": False, "source_vars": ""},
     "job_templates": {"description": "", "job_type": "run", "forks": 0, "limit": "", "job_slice_count": 1,
-                      "extra_vars": "", "execution_environment": None, "allow_simultaneous": False},
+                      "extra_vars": "", "execution_environment": None, "allow_simultaneous": False,
+                      "survey_enabled": False},
     "schedules": {"description": "", "enabled": True, "extra_data": {}},
 }
 # AWX keeps these as blank strings, never null.
@@ -271,7 +272,7 @@ class FakeAwx:
         if head == "job_templates" and segments[2] == "credentials":
             return self._credentials(item, method, data, query)
         if head == "job_templates" and segments[2] == "survey_spec":
-            return 200, {}
+            return self._survey_spec(item, method, data)
         raise ApiError(404, {"detail": "Not found."})
 
     def _lookup(self, kind: str, key: str) -> dict:
@@ -358,6 +359,65 @@ class FakeAwx:
         attached.append(credential["id"])
         return 204, None
 
+    SURVEY_TYPES = {"text": str, "textarea": str, "password": str, "multiplechoice": str, "multiselect": str,
+                    "integer": int, "float": float}
+
+    def _survey_spec(self, template: dict, method: str, data: dict) -> tuple:
+        """/api/v2/job_templates/N/survey_spec/: GET the spec ({} when none), POST a whole new one
+        (validated and stored as AWX's JobTemplateSurveySpec does, answered 200 with no body),
+        DELETE it."""
+        if method == "GET":
+            return 200, copy.deepcopy(template.get("_survey_spec") or {})
+        if method == "DELETE":
+            template["_survey_spec"] = {}
+            return 200, None
+        if method != "POST":
+            raise ApiError(405, {"detail": 'Method "%s" not allowed.' % method})
+        spec = copy.deepcopy(data)
+        for field, kind in (("name", str), ("description", str), ("spec", list)):
+            if not isinstance(spec.get(field), kind):
+                raise ApiError(400, {"error": "Field '%s' is missing from survey spec." % field})
+        if not spec["spec"]:
+            raise ApiError(400, {"error": "'spec' doesn't contain any items."})
+        variables = set()
+        for idx, question in enumerate(spec["spec"]):
+            for field in ("type", "question_name", "variable", "required"):
+                if field not in question:
+                    raise ApiError(400, {"error": "'%s' missing from survey question %d" % (field, idx)})
+                if not isinstance(question[field], bool if field == "required" else str):
+                    raise ApiError(400, {"error": "'%s' in survey question %d has the wrong type." % (field, idx)})
+            if question["variable"] in variables:
+                raise ApiError(400, {"error": "'variable' '%s' duplicated in survey question %d." % (question["variable"], idx)})
+            variables.add(question["variable"])
+            qtype = question["type"]
+            if qtype not in self.SURVEY_TYPES:
+                raise ApiError(400, {"error": "'%s' in survey question %d is not an allowed question type." % (qtype, idx)})
+            if "default" in question and question["default"] != "" and not isinstance(question["default"],
+                                                                                      self.SURVEY_TYPES[qtype]):
+                raise ApiError(400, {"error": "Default value %r in survey question %d expected to be %s."
+                                     % (question["default"], idx, qtype)})
+            for key in ("min", "max"):
+                if question.get(key) is not None and not isinstance(question[key], int):
+                    raise ApiError(400, {"error": "The %s limit in survey question %d expected to be integer." % (key, idx)})
+            if qtype in ("multiplechoice", "multiselect"):
+                if "choices" not in question:
+                    raise ApiError(400, {"error": "Survey question %d of type %s must specify choices." % (idx, qtype)})
+                if isinstance(question["choices"], str):  # AWX keeps the non-blank lines
+                    question["choices"] = "\n".join(line for line in question["choices"].splitlines() if line.strip())
+                if "default" in question:
+                    if isinstance(question["default"], str):
+                        question["default"] = "\n".join(
+                            line for line in question["default"].splitlines() if line.strip())
+                        defaults = question["default"].splitlines()
+                    else:
+                        defaults = question["default"]
+                    if qtype == "multiplechoice" and len(defaults) > 1:
+                        raise ApiError(400, {"error": "Multiple Choice (Single Select) can only have one default value."})
+                    if any(choice not in question["choices"] for choice in defaults):
+                        raise ApiError(400, {"error": "Default choice must be answered from the choices listed."})
+        template["_survey_spec"] = spec
+        return 200, None
+
     def _settings(self, method: str, category: str, data: dict) -> tuple:
         if method == "GET":
             return 200, copy.deepcopy(self.settings)
@@ -419,10 +479,11 @@ def awx_installed() -> bool:
 class Run:
     """One ansible-playbook run of playbooks/awx_configure.yml."""
 
-    def __init__(self, result: subprocess.CompletedProcess, writes_before: int):
+    def __init__(self, result: subprocess.CompletedProcess, writes_before: int, requests_before: int = 0):
         self.rc = result.returncode
         self.output = result.stdout + result.stderr
         self.writes_before = writes_before
+        self.requests_before = requests_before
 
     def recap(self) -> dict:
         match = re.search(r"^localhost\s+:\s+(.*)$", self.output, re.MULTILINE)
@@ -431,6 +492,72 @@ class Run:
 
 
 SLICES = 3
+OPERATOR_PLAYBOOKS = ("playbooks/cases.yml", "playbooks/silence.yml", "playbooks/explain.yml")
+
+
+class Controller:
+    """A stand-in AWX on 127.0.0.1 and the settings, vault and environment of playbook runs against it."""
+
+    def __init__(self, work):
+        self.work = work
+        self.token = secrets.token_hex(16)
+        self.fake = FakeAwx(self.token, ROOT)
+        self.server = serve(self.fake)
+        self.secret_values = {
+            "vault_awx_store_password": "pg-" + secrets.token_hex(12),
+            "vault_awx_rt_token": "rt-" + secrets.token_hex(12),
+            "vault_awx_pagerduty_routing_key": "pd-" + secrets.token_hex(12),
+            "vault_awx_smtp_password": "smtp-" + secrets.token_hex(12),
+            "vault_awx_machine_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n"
+                                         % secrets.token_hex(24),
+            "vault_awx_inventory_vault_password": "iv-" + secrets.token_hex(12),
+        }
+        settings = {
+            "awx_organization": "Imagicle Support",
+            "awx_store_url": "postgresql://proactive@db.example.net:5432/proactive?sslmode=verify-full",
+            "awx_cases_backend": "rt", "awx_rt_url": "https://rt.example.net", "awx_rt_queue": "ImagicleCare",
+            "awx_pager": "pagerduty",
+            "awx_mail": True, "awx_smtp_host": "smtp.example.net", "awx_smtp_username": "proactive",
+            "awx_mail_from": "Imagicle Support <support@example.net>",
+            "awx_job_slice_count": SLICES, "awx_schedule_timezone": "Europe/Rome",
+        }
+        settings_file = work / "awx.yml"
+        settings_file.write_text(yaml.safe_dump(settings))
+        vault_file = work / "awx.vault.yml"
+        vault_file.write_text(yaml.safe_dump(self.secret_values))
+        vault_password = work / "vault-password"
+        vault_password.write_text(secrets.token_hex(16) + "\n")
+        subprocess.run([os.path.join(VENV_BIN, "ansible-vault"), "encrypt", "--vault-password-file",
+                        str(vault_password), str(vault_file)], check=True, capture_output=True)
+        home = work / "home"
+        home.mkdir()
+        self.env = {key: value for key, value in os.environ.items()
+                    if not key.startswith(("CONTROLLER_", "TOWER_", "IMAGICLE_", "ANSIBLE_"))}
+        self.env.update({
+            "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "HOME": str(home),
+            "IMAGICLE_STATE_STORE": str(work / "state.sqlite"),
+            "CONTROLLER_HOST": "http://127.0.0.1:%d" % self.server.server_address[1],
+            "CONTROLLER_OAUTH_TOKEN": self.token,
+            "CONTROLLER_VERIFY_SSL": "false",
+            "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1",
+        })
+        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+            self.env.pop(key, None)
+        self.command = [os.path.join(VENV_BIN, "ansible-playbook"), "-v", PLAYBOOK, "-e", "@%s" % settings_file,
+                        "-e", "@%s" % vault_file, "--vault-password-file", str(vault_password)]
+
+    def run(self, *extra) -> Run:
+        before = len(self.fake.writes())
+        requests_before = len(self.fake.requests)
+        result = subprocess.run([*self.command, *extra], cwd=ROOT, env=self.env, capture_output=True, text=True,
+                                check=False, stdin=subprocess.DEVNULL)
+        return Run(result, before, requests_before)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -438,64 +565,38 @@ def configured(tmp_path_factory):
     """The playbook run twice against one stand-in: (fake, first run, second run, secrets)."""
     if not awx_installed():
         pytest.skip("the awx.awx collection is not installed (scripts/setup.sh)")
-    work = tmp_path_factory.mktemp("awx-configure")
-    token = secrets.token_hex(16)
-    fake = FakeAwx(token, ROOT)
-    server = serve(fake)
-    secret_values = {
-        "vault_awx_store_password": "pg-" + secrets.token_hex(12),
-        "vault_awx_rt_token": "rt-" + secrets.token_hex(12),
-        "vault_awx_pagerduty_routing_key": "pd-" + secrets.token_hex(12),
-        "vault_awx_smtp_password": "smtp-" + secrets.token_hex(12),
-        "vault_awx_machine_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n"
-                                     % secrets.token_hex(24),
-    }
-    settings = {
-        "awx_organization": "Imagicle Support",
-        "awx_store_url": "postgresql://proactive@db.example.net:5432/proactive?sslmode=verify-full",
-        "awx_cases_backend": "rt", "awx_rt_url": "https://rt.example.net", "awx_rt_queue": "ImagicleCare",
-        "awx_pager": "pagerduty",
-        "awx_mail": True, "awx_smtp_host": "smtp.example.net", "awx_smtp_username": "proactive",
-        "awx_mail_from": "Imagicle Support <support@example.net>",
-        "awx_job_slice_count": SLICES, "awx_schedule_timezone": "Europe/Rome",
-    }
-    settings_file = work / "awx.yml"
-    settings_file.write_text(yaml.safe_dump(settings))
-    vault_file = work / "awx.vault.yml"
-    vault_file.write_text(yaml.safe_dump(secret_values))
-    vault_password = work / "vault-password"
-    vault_password.write_text(secrets.token_hex(16) + "\n")
-    subprocess.run([os.path.join(VENV_BIN, "ansible-vault"), "encrypt", "--vault-password-file", str(vault_password),
-                    str(vault_file)], check=True, capture_output=True)
-    home = work / "home"
-    home.mkdir()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("CONTROLLER_", "TOWER_", "IMAGICLE_", "ANSIBLE_"))}
-    env.update({
-        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
-        "ANSIBLE_FORCE_COLOR": "0",
-        "HOME": str(home),
-        "IMAGICLE_STATE_STORE": str(work / "state.sqlite"),
-        "CONTROLLER_HOST": "http://127.0.0.1:%d" % server.server_address[1],
-        "CONTROLLER_OAUTH_TOKEN": token,
-        "CONTROLLER_VERIFY_SSL": "false",
-        "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1",
-    })
-    for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        env.pop(key, None)
-    command = [os.path.join(VENV_BIN, "ansible-playbook"), "-v", PLAYBOOK, "-e", "@%s" % settings_file,
-               "-e", "@%s" % vault_file, "--vault-password-file", str(vault_password)]
-    runs = []
+    controller = Controller(tmp_path_factory.mktemp("awx-configure"))
     try:
-        for _ in range(2):
-            before = len(fake.writes())
-            result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-                                    stdin=subprocess.DEVNULL)
-            runs.append(Run(result, before))
-        yield fake, runs[0], runs[1], dict(secret_values, controller_token=token)
+        first = controller.run()
+        second = controller.run()
+        yield controller.fake, first, second, dict(controller.secret_values, controller_token=controller.token)
     finally:
-        server.shutdown()
-        server.server_close()
+        controller.close()
+
+
+@pytest.fixture(scope="module")
+def switched_off(tmp_path_factory):
+    """The playbook run once with awx_operator_templates=false: (fake, run)."""
+    if not awx_installed():
+        pytest.skip("the awx.awx collection is not installed (scripts/setup.sh)")
+    controller = Controller(tmp_path_factory.mktemp("awx-configure-off"))
+    try:
+        yield controller.fake, controller.run("-e", "awx_operator_templates=false")
+    finally:
+        controller.close()
+
+
+def job_template(fake: FakeAwx, playbook: str) -> dict:
+    [template] = [item for item in fake.objects["job_templates"].values() if item["playbook"] == playbook]
+    return template
+
+
+def attached_credentials(fake: FakeAwx, template: dict) -> list:
+    return [fake.objects["credentials"][cid] for cid in fake.associations[("job_templates", template["id"], "credentials")]]
+
+
+def credential_type_name(fake: FakeAwx, credential: dict) -> str:
+    return fake.objects["credential_types"][credential["credential_type"]]["name"]
 
 
 def test_the_first_run_succeeds_and_changes_things(configured):
@@ -560,8 +661,7 @@ def test_the_state_store_is_postgresql_with_the_password_apart(configured):
 def test_the_job_template_runs_the_proactive_check_sliced_with_its_credentials(configured):
     fake, first, _, _ = configured
     assert first.rc == 0, first.output[-6000:]
-    [template] = fake.objects["job_templates"].values()
-    assert template["playbook"] == "playbooks/proactive_check.yml"
+    template = job_template(fake, "playbooks/proactive_check.yml")
     assert template["job_slice_count"] == SLICES
     assert template["project"] in fake.objects["projects"]
     assert fake.objects["projects"][template["project"]]["scm_type"] == "git"
@@ -583,6 +683,8 @@ def test_the_inventory_is_sourced_from_the_project(configured):
     fake, _, _, _ = configured
     [source] = fake.objects["inventory_sources"].values()
     assert source["source"] == "scm"
+    # The inventory has Vault-encrypted variables: the source decrypts them with the Vault credential.
+    assert credential_type_name(fake, fake.objects["credentials"][source["credential"]]) == "Vault"
     assert source["source_project"] in fake.objects["projects"]
     assert os.path.exists(os.path.join(ROOT, source["source_path"]))
     assert source["inventory"] in fake.objects["inventories"]
@@ -598,7 +700,7 @@ def test_the_callback_is_enabled_by_environment_for_the_jobs(configured):
 
 def test_the_schedule_runs_the_job_every_5_minutes(configured):
     fake, _, _, _ = configured
-    [template] = fake.objects["job_templates"].values()
+    template = job_template(fake, "playbooks/proactive_check.yml")
     [schedule] = fake.objects["schedules"].values()
     assert schedule["unified_job_template"] == template["id"] and schedule["enabled"] is True
     match = re.fullmatch(r"DTSTART;TZID=([\w/]+):(\d{8}T\d{6}) RRULE:(\S+)", schedule["rrule"])
@@ -614,6 +716,98 @@ def test_a_second_run_changes_nothing(configured):
     recap = second.recap()
     assert recap["changed"] == 0 and recap["failed"] == 0, second.output[-6000:]
     assert fake.writes()[second.writes_before:] == []
+    # It did compare the surveys: awx.awx's job_template reads each survey_spec and posts it only
+    # when it differs.
+    read = {request["path"] for request in fake.requests[second.requests_before:]
+            if request["method"] == "GET" and request["path"].endswith("/survey_spec/")}
+    assert read == {"%sjob_templates/%d/survey_spec/" % (API, job_template(fake, playbook)["id"])
+                    for playbook in OPERATOR_PLAYBOOKS}
+
+
+def playbook_code(playbook: str) -> str:
+    """What a playbook reads, without its comments: its tasks (as JSON) and the templates it renders."""
+    with open(os.path.join(ROOT, playbook), encoding="utf-8") as handle:
+        code = json.dumps(yaml.safe_load(handle))
+    for template in sorted(set(re.findall(r"'([\w./-]+\.j2)'", code))):
+        with open(os.path.join(ROOT, os.path.dirname(playbook), "templates", template), encoding="utf-8") as handle:
+            code += "\n" + handle.read()
+    return code
+
+
+def case_info_status_choices() -> list:
+    result = subprocess.run([os.path.join(VENV_BIN, "ansible-doc"), "--json", "imagicle.proactive.case_info"],
+                            cwd=ROOT, capture_output=True, text=True, check=True,
+                            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+    return json.loads(result.stdout)["imagicle.proactive.case_info"]["doc"]["options"]["status"]["choices"]
+
+
+def test_the_operators_playbooks_have_job_templates_on_the_scheduled_jobs_store(configured):
+    fake, first, _, _ = configured
+    assert first.rc == 0, first.output[-6000:]
+    check = job_template(fake, "playbooks/proactive_check.yml")
+    by_type = {credential_type_name(fake, cred): cred["id"] for cred in attached_credentials(fake, check)}
+    store_type = next(ctype["name"] for ctype in fake.objects["credential_types"].values()
+                      if "IMAGICLE_STATE_STORE" in ctype["injectors"].get("env", {}))
+    for playbook in OPERATOR_PLAYBOOKS:
+        template = job_template(fake, playbook)
+        for field in ("project", "inventory", "execution_environment"):
+            assert template[field] == check[field], (playbook, field)
+        assert template["survey_enabled"] is True, playbook
+        attached = {credential_type_name(fake, cred): cred["id"] for cred in attached_credentials(fake, template)}
+        # The same store credential as the scheduled job, the inventory's Vault credential, and
+        # the machine credential only for the playbook that connects to a host.
+        expected = {store_type, "Vault"} | ({"Machine"} if playbook.endswith("/explain.yml") else set())
+        assert set(attached) == expected, (playbook, sorted(attached))
+        assert all(attached[name] == by_type[name] for name in attached), playbook
+    # No schedule: only the scheduled job has one.
+    assert [schedule["unified_job_template"] for schedule in fake.objects["schedules"].values()] == [check["id"]]
+
+
+def test_each_survey_question_asks_a_variable_its_playbook_reads(configured):
+    fake, _, _, _ = configured
+    for playbook in OPERATOR_PLAYBOOKS:
+        spec = job_template(fake, playbook)["_survey_spec"]
+        assert spec["name"] and spec["description"] and spec["spec"], playbook
+        code = playbook_code(playbook)
+        for question in spec["spec"]:
+            assert question["question_name"] and question["question_description"]
+            assert re.search(r"(?<!\w)%s(?!\w)" % re.escape(question["variable"]), code), (playbook, question["variable"])
+            # AWX adds a question's default to a job launched without an answer: an optional
+            # question with default "" would pass the variable as an empty string.
+            assert question["required"] or question.get("default", None) != "", (playbook, question["variable"])
+
+
+def test_the_surveys_ask_what_the_operators_give(configured):
+    fake, _, _, _ = configured
+
+    def questions(playbook):
+        return {question["variable"]: question for question in job_template(fake, playbook)["_survey_spec"]["spec"]}
+
+    silence = questions("playbooks/silence.yml")
+    assert set(silence) == {"silence_host", "silence_rule", "silence_customer", "silence_for", "silence_reason",
+                            "silence_lift"}
+    assert {name for name, question in silence.items() if question["required"]} == {"silence_reason"}
+    assert silence["silence_for"]["default"] == "2h"
+    assert silence["silence_lift"]["type"] == "integer" and silence["silence_lift"]["min"] == 1
+    cases = questions("playbooks/cases.yml")
+    assert set(cases) == {"cases_status", "cases_host", "cases_customer", "case"}
+    status = cases["cases_status"]
+    assert status["type"] == "multiplechoice" and status["choices"] == case_info_status_choices()
+    assert status["default"] == "open"
+    assert not any(cases[name]["required"] for name in ("cases_host", "cases_customer", "case"))
+    explain = questions("playbooks/explain.yml")
+    assert set(explain) == {"explain_host", "explain_rule"}
+    assert explain["explain_host"]["required"] and not explain["explain_rule"]["required"]
+    for spec in (silence, cases, explain):
+        assert {question["type"] for question in spec.values()} <= {"text", "multiplechoice", "integer"}
+
+
+def test_the_operators_job_templates_can_be_left_out(switched_off):
+    fake, run = switched_off
+    assert run.rc == 0, run.output[-6000:]
+    assert [template["playbook"] for template in fake.objects["job_templates"].values()] == [
+        "playbooks/proactive_check.yml"]
+    assert not [request for request in fake.requests if "survey_spec" in request["path"]]
 
 
 def test_no_secret_appears_in_the_output(configured):
