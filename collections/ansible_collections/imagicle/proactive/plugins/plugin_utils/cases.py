@@ -196,7 +196,9 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     report = report or RunReport()
     notifications = notifications or Notifications()
     firing = {}
-    for alarm in alarms:
+    # The most urgent first: the outbox sends oldest first, so a P1 is not queued behind P4s of
+    # hosts that happened to answer earlier (and case numbers follow priority, then host).
+    for alarm in sorted(alarms, key=lambda a: (str(a.get("priority")), str(a.get("host")), str(a.get("fingerprint")))):
         if alarm.get("eligible"):
             firing[alarm["fingerprint"]] = alarm
     in_force = store.silences(active_at=now) if firing else []

@@ -322,3 +322,13 @@ def test_a_lock_held_past_the_wait_gives_up_naming_the_holder(tmp_path):
                                     clock=lambda: next(ticks)):
                     pass
     assert "the other run" in str(info.value)
+
+
+def test_the_most_urgent_case_is_queued_and_filed_first(store):
+    alarms = [alarm(host="ias-a", priority="P4"), alarm(host="ias-c", rule="voip_stack_crashed", subject="voip_stack",
+                                                        priority="P1"),
+              alarm(host="ias-b", priority="P3")]
+    run(store, alarms, {"ias-a", "ias-b", "ias-c"}, T0)
+    assert [(item.kind, store.get_case(item.fingerprint).priority) for item in store.outbox()] == [
+        ("open", "P1"), ("open", "P3"), ("open", "P4")]
+    assert [(c["id"], c["priority"]) for c in store.local_list()] == [("LOCAL-1", "P1"), ("LOCAL-2", "P3"), ("LOCAL-3", "P4")]
