@@ -84,8 +84,17 @@ def _check_choice(value: str, allowed: Sequence[str], field: str) -> None:
         raise ValueError("%s must be one of %s, not %r" % (field, ", ".join(allowed), value))
 
 
+class _Record:
+    """A stored record as JSON-friendly data."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A copy with its times as ISO 8601 UTC strings."""
+        return {name: _iso(value) if isinstance(value, datetime) else value
+                for name, value in dataclasses.asdict(self).items()}
+
+
 @dataclasses.dataclass
-class CaseRecord:
+class CaseRecord(_Record):
     """One alarm fingerprint and the support case that tracks it."""
 
     fingerprint: str
@@ -115,16 +124,9 @@ class CaseRecord:
         self.reopen_count = int(self.reopen_count)
         self.paged = bool(self.paged)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
-        out = dataclasses.asdict(self)
-        for name in ("opened_at", "updated_at", "resolved_at"):
-            out[name] = _iso(out[name])
-        return out
-
 
 @dataclasses.dataclass
-class OutboxItem:
+class OutboxItem(_Record):
     """One outbound action, stored before it is sent; ``key`` is its idempotency key."""
 
     key: str
@@ -150,16 +152,9 @@ class OutboxItem:
         self.sent_at = _utc(self.sent_at, "sent_at")
         self.attempts = int(self.attempts)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
-        out = dataclasses.asdict(self)
-        for name in ("next_attempt_at", "created_at", "sent_at"):
-            out[name] = _iso(out[name])
-        return out
-
 
 @dataclasses.dataclass
-class Silence:
+class Silence(_Record):
     """A maintenance window: alarms that match it open, update, page and mail nothing until it ends.
 
     ``customer``, ``host`` and ``rule`` narrow what it matches; one left empty (None) matches any.
@@ -197,13 +192,6 @@ class Silence:
         return self.active(now) and all(
             wanted is None or str(alarm.get(name) or "") == wanted
             for name, wanted in (("customer", self.customer), ("host", self.host), ("rule", self.rule)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly copy (times as ISO 8601 UTC strings)."""
-        out = dataclasses.asdict(self)
-        for name in ("starts_at", "ends_at", "created_at", "lifted_at"):
-            out[name] = _iso(out[name])
-        return out
 
 
 # --- URLs ----------------------------------------------------------------------------------------
