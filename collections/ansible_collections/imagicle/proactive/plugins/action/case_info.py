@@ -7,27 +7,22 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.case_report import QueryError, report
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
-
-ARGS = ("status", "host", "customer", "case", "store")
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import StoreAction
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError
 
 
-class ActionModule(ActionBase):
+class ActionModule(StoreAction):
     """Read the cases, the silences and the outbox of the state store."""
 
-    TRANSFERS_FILES = False
+    ARGS = ("status", "host", "customer", "case", "store")
     _VALID_ARGS = frozenset(ARGS)
-    _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
-        args = {name: self._task.args.get(name) for name in ARGS}
+        args = self.task_args()
         try:
-            with open_store(store_url(args["store"]), "state store (option store)") as store:
+            with self.open_state_store(args["store"]) as store:
                 found = report(store, datetime.now(timezone.utc), status=args["status"] or "open", host=args["host"],
                                customer=args["customer"], case=args["case"])
         except (QueryError, StoreError) as exc:

@@ -8,33 +8,28 @@ from __future__ import annotations
 import getpass
 from datetime import datetime, timezone
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import RulesError, load_catalogue
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
-
-ARGS = ("state", "customer", "host", "rule", "duration", "starts", "ends", "reason", "id", "store", "catalogue")
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import StoreAction
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError
 
 
-class ActionModule(ActionBase):
+class ActionModule(StoreAction):
     """Add, extend or lift a maintenance window in the state store."""
 
-    TRANSFERS_FILES = False
+    ARGS = ("state", "customer", "host", "rule", "duration", "starts", "ends", "reason", "id", "store", "catalogue")
     _VALID_ARGS = frozenset(ARGS)
-    _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
-        args = {name: self._task.args.get(name) for name in ARGS}
+        args = self.task_args()
         state = args["state"] or "present"
         if state not in ("present", "absent"):
             result.update(failed=True, msg="state must be present or absent, not %r" % state)
             return result
         now = datetime.now(timezone.utc)
         try:
-            with open_store(store_url(args["store"]), "state store (option store)") as store:
+            with self.open_state_store(args["store"]) as store:
                 if state == "present":
                     catalogue = load_catalogue(args["catalogue"] or None)
                     wanted = silences.build_silence(

@@ -20,6 +20,7 @@ author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:
   - imagicle.proactive.controller
+  - imagicle.proactive.state_store
 options:
   status:
     description: Which cases to list.
@@ -35,11 +36,6 @@ options:
   case:
     description: One case to show - its alarm fingerprint (or its first six or more characters) or its reference in the
       backend (for example V(LOCAL-3) or an RT ticket number).
-    type: str
-  store:
-    description:
-      - The state store, as the C(store) option of the C(imagicle.proactive.cases) callback. Defaults to the
-        callback's setting (C(IMAGICLE_STATE_STORE), else C([imagicle_cases] store) in ansible.cfg, else its default file).
     type: str
 seealso:
   - module: imagicle.proactive.silence

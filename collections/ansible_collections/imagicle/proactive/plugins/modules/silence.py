@@ -24,6 +24,7 @@ author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:
   - imagicle.proactive.controller
+  - imagicle.proactive.state_store
 options:
   state:
     description: V(present) adds (or extends) a silence; V(absent) lifts one, by O(id) or by customer, host and rule.
@@ -56,11 +57,6 @@ options:
   id:
     description: The number of the silence to lift, with O(state=absent).
     type: int
-  store:
-    description:
-      - The state store, as the C(store) option of the C(imagicle.proactive.cases) callback. Defaults to the
-        callback's setting (C(IMAGICLE_STATE_STORE), else C([imagicle_cases] store) in ansible.cfg, else its default file).
-    type: str
   catalogue:
     description: A rules catalogue file whose rules O(rule) may name, when the hosts use one instead of the default.
     type: path

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
+
 CALLBACK = "imagicle.proactive.cases"
 
 
@@ -27,3 +31,21 @@ def callback_option(name: str):
 def store_url(explicit=None):
     """The state store to use: ``explicit`` when given, else the cases callback's ``store``."""
     return explicit if explicit not in (None, "") else callback_option("store")
+
+
+class StoreAction(ActionBase):
+    """Base of the actions that read or change the state store on the controller (no connection
+    to the host, no file transfer); ``ARGS`` names the task's options."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    ARGS: tuple = ()
+
+    def task_args(self) -> dict:
+        """Every option of ``ARGS``, None when not given."""
+        return {name: self._task.args.get(name) for name in self.ARGS}
+
+    @staticmethod
+    def open_state_store(explicit):
+        """The state store of option ``store``, else the cases callback's."""
+        return open_store(store_url(explicit), "state store (option store)")
