@@ -22,21 +22,14 @@ for _path in (os.path.join(ROOT, "collections"), os.path.join(ROOT, "tests", "se
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
-from rt_service import RtService, free_port, rt_installed  # noqa: E402
+from rt_service import running_rt  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def rt_service(tmp_path_factory):
     """The session's Request Tracker (started once, stopped at the end)."""
-    if not rt_installed():
-        pytest.skip("Request Tracker is not installed (/usr/share/request-tracker5/libexec/rt-server missing): "
-                    "run tests/services/install-rt.sh as root")
-    service = RtService(str(tmp_path_factory.mktemp("rt")), free_port())
-    service.start()
-    try:
+    with running_rt(str(tmp_path_factory.mktemp("rt"))) as service:
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="module")

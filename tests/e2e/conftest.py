@@ -19,15 +19,13 @@ for _path in (os.path.join(ROOT, "tests", "services"),):
 
 # pylint: disable=wrong-import-position
 from alertmanager_service import Alertmanager, Receiver, alertmanager_installed  # noqa: E402
-from estate import demo_estate  # noqa: E402
-from rt_service import RtService, free_port, rt_installed  # noqa: E402
+from estate import root_demo_estate  # noqa: E402
+from rt_service import free_port, running_rt  # noqa: E402
 
 @pytest.fixture(scope="session")
 def estate():
     """Two test-bed hosts with the simulated AppSuite, as `make demo` brings them up."""
-    if os.geteuid() != 0:
-        pytest.skip("the test bed needs root (network namespaces, loop disks)")
-    with demo_estate() as project:
+    with root_demo_estate() as project:
         yield project
 
 
@@ -71,14 +69,8 @@ def module_smtp_server():
 @pytest.fixture(scope="session")
 def request_tracker(tmp_path_factory):
     """A real Request Tracker on a free loopback port."""
-    if not rt_installed():
-        pytest.skip("Request Tracker is not installed: run tests/services/install-rt.sh as root")
-    service = RtService(str(tmp_path_factory.mktemp("rt-e2e")), free_port())
-    service.start()
-    try:
+    with running_rt(str(tmp_path_factory.mktemp("rt-e2e"))) as service:
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="session")

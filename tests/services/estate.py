@@ -97,3 +97,15 @@ def demo_estate(hosts: int = 2, inventory: str | None = None):
         yield project
     finally:
         stop_estate(project)
+
+
+@contextlib.contextmanager
+def root_demo_estate():
+    """The demo estate for a test session; the test is skipped when not root (the test bed needs
+    network namespaces and loop disks)."""
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    if os.geteuid() != 0:
+        pytest.skip("the test bed needs root (network namespaces, loop disks)")
+    with demo_estate() as project:
+        yield project

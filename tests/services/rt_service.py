@@ -31,6 +31,7 @@ Install RT first with ``tests/services/install-rt.sh`` (root). CLI for demos::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -148,6 +149,23 @@ class RtTokens:
 def rt_installed() -> bool:
     """True when Debian's request-tracker5 (rt-server and its SQLite database) is installed."""
     return os.access(RT_SERVER, os.X_OK) and os.path.isfile(DEBIAN_DB)
+
+
+@contextlib.contextmanager
+def running_rt(directory: str):
+    """A started Request Tracker in ``directory`` on a free loopback port, stopped at the end; the
+    test is skipped when RT is not installed."""
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    if not rt_installed():
+        pytest.skip("Request Tracker is not installed (/usr/share/request-tracker5/libexec/rt-server missing): "
+                    "run tests/services/install-rt.sh as root")
+    service = RtService(directory, free_port())
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def free_port() -> int:
