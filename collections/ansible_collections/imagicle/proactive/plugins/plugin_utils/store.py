@@ -46,8 +46,10 @@ POSTGRESQL_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_LOCK_NAME = "run"
 
 CASE_STATUSES = ("open", "resolved")
-OUTBOX_KINDS = ("open", "update", "resolve", "reopen", "page", "unpage", "mail")
-OUTBOX_STATUSES = ("queued", "sent", "parked")
+OUTBOX_KINDS = ("open", "update", "resolve", "reopen", "comment", "page", "unpage", "mail")
+# queued: not delivered yet (waiting for its next attempt, with the reason of the last failure);
+# sent: the backend accepted it; dropped: a person decided it is not to be delivered.
+OUTBOX_STATUSES = ("queued", "sent", "dropped")
 
 # Key of the PostgreSQL transaction-level advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK_KEY = 7_415_230_118
@@ -60,7 +62,16 @@ class StoreError(Exception):
 
 
 class StoreLocked(StoreError):
-    """Another run holds the run lock."""
+    """Another run holds the run lock; ``holder``, ``host``, ``pid``, ``since``, ``until`` say whose (when known)."""
+
+    def __init__(self, message: str, *, holder: str | None = None, host: str | None = None, pid: Any = None,
+                 since: datetime | None = None, until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.host = host
+        self.pid = pid
+        self.since = since
+        self.until = until
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -113,6 +124,14 @@ class CaseRecord(_Record):
     reopen_count: int = 0
     paged: bool = False
     page_ref: str | None = None
+    # The idempotency key written into the backend (None: a case of an older collection, whose key
+    # was its fingerprint and opening time) and which case of this fingerprint it is (1, 2, ...).
+    case_key: str | None = None
+    generation: int = 1
+    # Since when the rule could not be measured on the host (the case is kept as it is), and
+    # whether the case already says so.
+    no_data_since: datetime | None = None
+    no_data_noted: bool = False
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -121,8 +140,11 @@ class CaseRecord(_Record):
         self.opened_at = _utc(self.opened_at, "opened_at")
         self.updated_at = _utc(self.updated_at, "updated_at")
         self.resolved_at = _utc(self.resolved_at, "resolved_at")
+        self.no_data_since = _utc(self.no_data_since, "no_data_since")
         self.reopen_count = int(self.reopen_count)
+        self.generation = int(self.generation)
         self.paged = bool(self.paged)
+        self.no_data_noted = bool(self.no_data_noted)
 
 
 @dataclasses.dataclass
@@ -141,6 +163,11 @@ class OutboxItem(_Record):
     created_at: datetime | None = None
     sent_at: datetime | None = None
     result: dict[str, Any] | None = None
+    # The last answer was a refusal that a person must act on (credentials, rights, a rejected
+    # payload); the item is still retried, with backoff, and reported loudly.
+    refused: bool = False
+    dropped_at: datetime | None = None
+    drop_reason: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -150,7 +177,9 @@ class OutboxItem(_Record):
         self.next_attempt_at = _utc(self.next_attempt_at, "next_attempt_at")
         self.created_at = _utc(self.created_at, "created_at")
         self.sent_at = _utc(self.sent_at, "sent_at")
+        self.dropped_at = _utc(self.dropped_at, "dropped_at")
         self.attempts = int(self.attempts)
+        self.refused = bool(self.refused)
 
 
 @dataclasses.dataclass
@@ -366,6 +395,19 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 created_at TEXT NOT NULL, lifted_at TEXT)""",
             "CREATE INDEX silences_ends ON silences (ends_at)",
         ),
+        (
+            "ALTER TABLE cases ADD COLUMN case_key TEXT",
+            "ALTER TABLE cases ADD COLUMN generation INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE cases ADD COLUMN no_data_since TEXT",
+            "ALTER TABLE cases ADD COLUMN no_data_noted INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE outbox ADD COLUMN dropped_at TEXT",
+            "ALTER TABLE outbox ADD COLUMN drop_reason TEXT",
+            # an action parked by an older collection is retried: nothing is forgotten
+            "UPDATE outbox SET status = 'queued', refused = 1 WHERE status = 'parked'",
+            "ALTER TABLE local_comments ADD COLUMN marker TEXT",
+            "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
+        ),
     ),
     "postgresql": (
         (
@@ -427,6 +469,15 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 created_at TIMESTAMPTZ NOT NULL, lifted_at TIMESTAMPTZ)""",
             "CREATE INDEX silences_ends ON silences (ends_at)",
         ),
+        (
+            "ALTER TABLE cases ADD COLUMN case_key TEXT, ADD COLUMN generation INTEGER NOT NULL DEFAULT 1, "
+            "ADD COLUMN no_data_since TIMESTAMPTZ, ADD COLUMN no_data_noted BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE outbox ADD COLUMN refused BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN dropped_at TIMESTAMPTZ, "
+            "ADD COLUMN drop_reason TEXT",
+            "UPDATE outbox SET status = 'queued', refused = TRUE WHERE status = 'parked'",
+            "ALTER TABLE local_comments ADD COLUMN marker TEXT",
+            "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
+        ),
     ),
 }
 
@@ -441,38 +492,69 @@ _SCHEMA_VERSION_DDL = {
 # --- the store -----------------------------------------------------------------------------------
 
 _CASE_COLUMNS = ("fingerprint", "customer", "host", "rule", "subject", "priority", "status", "backend", "case_ref",
-                 "title", "opened_at", "updated_at", "resolved_at", "reopen_count", "paged", "page_ref")
-_CASE_TIMES = ("opened_at", "updated_at", "resolved_at")
+                 "title", "opened_at", "updated_at", "resolved_at", "reopen_count", "paged", "page_ref", "case_key",
+                 "generation", "no_data_since", "no_data_noted")
+_CASE_TIMES = ("opened_at", "updated_at", "resolved_at", "no_data_since")
 _OUTBOX_COLUMNS = ("key", "kind", "backend", "fingerprint", "payload", "status", "attempts", "next_attempt_at",
-                   "last_error", "created_at", "sent_at", "result")
-_OUTBOX_TIMES = ("next_attempt_at", "created_at", "sent_at")
+                   "last_error", "created_at", "sent_at", "result", "refused", "dropped_at", "drop_reason")
+_OUTBOX_TIMES = ("next_attempt_at", "created_at", "sent_at", "dropped_at")
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class RunLock:
-    """The held run lock (yielded by :meth:`Store.run_lock`)."""
+def _pid_running(pid: Any) -> bool:
+    """True when process ``pid`` of this machine exists (a zombie counts as gone)."""
+    try:
+        number = int(pid)
+    except (TypeError, ValueError):
+        return True  # unknown: assume it runs
+    if number <= 0:
+        return True
+    try:
+        with open("/proc/%d/stat" % number, encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(number, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
-    def __init__(self, store: Store, name: str, owner: str, token: str, acquired_at: datetime, expires_at: datetime):
+
+class RunLock:
+    """The held run lock (yielded by :meth:`Store.run_lock`).
+
+    ``took_over`` says whose lock was taken over when its holder was gone (None otherwise).
+    """
+
+    def __init__(self, store: Store, name: str, owner: str, token: str, acquired_at: datetime, expires_at: datetime,
+                 ttl_seconds: int = 900, took_over: str | None = None):
         self._store = store
         self.name = name
         self.owner = owner
         self.token = token
         self.acquired_at = acquired_at
         self.expires_at = expires_at
+        self.ttl_seconds = int(ttl_seconds)
+        self.took_over = took_over
 
-    def refresh(self, ttl_seconds: int = 900, now: datetime | None = None) -> None:
-        """Push the expiry ``ttl_seconds`` from now; StoreLocked when the lock was lost meanwhile."""
+    def refresh(self, ttl_seconds: int | None = None, now: datetime | None = None) -> None:
+        """Push the expiry ``ttl_seconds`` (default: the lock's own) from now; StoreLocked when the lock was lost meanwhile."""
         now = _utc(now, "now") or _now()
-        expires = now + timedelta(seconds=ttl_seconds)
+        expires = now + timedelta(seconds=self.ttl_seconds if ttl_seconds is None else ttl_seconds)
         with self._store._tx("refresh the run lock") as cur:
             self._store._execute(cur, "UPDATE run_lock SET expires_at = ? WHERE name = ? AND token = ?",
                                  (self._store._dt(expires), self.name, self.token))
             if cur.rowcount != 1:
                 raise StoreLocked("%s: the run lock %r of %r expired and was taken over by another run; "
-                                  "stop this run and let the other one finish (raise ttl_seconds for long runs)"
+                                  "this run stops sending and leaves the rest to it (raise lock_ttl_seconds for long runs)"
                                   % (self._store.display, self.name, self.owner))
         self.expires_at = expires
 
@@ -487,6 +569,7 @@ class Store:
         self._location = location
         self._conn = connection
         self._source = source
+        self._depth = 0
         self.engine = location.engine
         self.display = location.display
 
@@ -525,11 +608,21 @@ class Store:
 
     @contextlib.contextmanager
     def _tx(self, what: str, write: bool = True) -> Iterator[Any]:
-        """One short transaction; database errors become StoreError naming ``what``."""
+        """One short transaction; database errors become StoreError naming ``what``.
+
+        Inside :meth:`transaction` it joins the transaction in progress instead of starting one.
+        """
         if self._conn is None:
             raise StoreError("%s %s: the store is closed; cannot %s" % (self._source, self.display, what))
+        if self._depth:
+            try:
+                yield self._conn.cursor()
+            except self._db_errors() as exc:
+                raise self._fail(what, exc) from None
+            return
         conn = self._conn
         errors = self._db_errors()
+        self._depth += 1
         try:
             if self.engine == "sqlite":
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -542,6 +635,15 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+        finally:
+            self._depth -= 1
+
+    @contextlib.contextmanager
+    def transaction(self, what: str = "write") -> Iterator[Store]:
+        """Several changes as one: everything done through the store in the block is committed
+        together at its end, or not at all (an error, a crash, a kill)."""
+        with self._tx(what):
+            yield self
 
     def _rollback(self) -> None:
         with contextlib.suppress(Exception):
@@ -617,33 +719,46 @@ class Store:
                  now: datetime | None = None) -> Iterator[RunLock]:
         """Hold the run lock ``name`` for the duration of the ``with`` block.
 
-        Another holder whose lock has not expired -> StoreLocked.  An expired lock (its holder
-        died or overran ``ttl_seconds``) is taken over.  ``now`` is for tests.
+        Another holder whose lock has not expired -> StoreLocked (with the holder's owner, host,
+        pid and times as attributes).  A lock is taken over when it expired (its holder died or
+        overran ``ttl_seconds`` without refreshing it) or, at once, when its holder was a process
+        of this machine that no longer exists (``RunLock.took_over`` says whose).  ``now`` is for tests.
         """
         now = _utc(now, "now") or _now()
         token = uuid.uuid4().hex
         expires = now + timedelta(seconds=ttl_seconds)
-        row = None
+        me = socket.gethostname()
+        took_over = None
+        values = (owner, token, me, os.getpid(), self._dt(now), self._dt(expires))
         with self._tx("take the run lock") as cur:
-            self._execute(
-                cur,
-                "INSERT INTO run_lock (name, owner, token, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, host = excluded.host, "
-                "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
-                "WHERE run_lock.expires_at <= ?",
-                (name, owner, token, socket.gethostname(), os.getpid(), self._dt(now), self._dt(expires), self._dt(now)))
+            self._execute(cur, "INSERT INTO run_lock (name, owner, token, host, pid, acquired_at, expires_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING", (name,) + values)
+            row = None
             if cur.rowcount != 1:
-                row = self._execute(cur, "SELECT owner, host, pid, acquired_at, expires_at FROM run_lock WHERE name = ?",
-                                    (name,)).fetchone()
-        if row is not None:
-            holder, host, pid, since, until = row
-            raise StoreLocked(
-                "%s %s: the run lock %r is held by %r (pid %s on %s) since %s until %s. Another run is in progress: "
-                "let it finish and run again. If that run died, its lock is taken over once it expires; to free it "
-                "now, delete the row %r from the run_lock table (see docs/state-store.md)"
-                % (self._source, self.display, name, holder, pid, host, _iso(self._from_dt(since)),
-                   _iso(self._from_dt(until)), name))
-        lock = RunLock(self, name, owner, token, now, expires)
+                row = self._execute(cur, "SELECT owner, host, pid, acquired_at, expires_at, token FROM run_lock WHERE name = ?"
+                                    + (" FOR UPDATE" if self.engine == "postgresql" else ""), (name,)).fetchone()
+                if row is None:
+                    raise StoreLocked("%s %s: the run lock %r was released while this run asked for it; try again"
+                                      % (self._source, self.display, name))
+            if row is not None:
+                holder, host, pid, since, until, held_token = row
+                expired = self._from_dt(until) <= now
+                dead = host == me and not _pid_running(pid)
+                if not (expired or dead):
+                    raise StoreLocked(
+                        "%s %s: the run lock %r is held by %r (pid %s on %s) since %s until %s. Another run is in progress: "
+                        "let it finish and run again. A lock whose run died on this machine is taken over at once; one "
+                        "held from another machine is taken over when it expires (lock_ttl_seconds)"
+                        % (self._source, self.display, name, holder, pid, host, _iso(self._from_dt(since)),
+                           _iso(self._from_dt(until))),
+                        holder=holder, host=host, pid=pid, since=self._from_dt(since), until=self._from_dt(until))
+                took_over = ("%r (pid %s on %s, since %s), %s" % (
+                    holder, pid, host, _iso(self._from_dt(since)),
+                    "whose process no longer exists" if dead else "which expired at %s without being refreshed"
+                    % _iso(self._from_dt(until))))
+                self._execute(cur, "UPDATE run_lock SET owner = ?, token = ?, host = ?, pid = ?, acquired_at = ?, expires_at = ? "
+                                   "WHERE name = ? AND token = ?", values + (name, held_token))
+        lock = RunLock(self, name, owner, token, now, expires, ttl_seconds=ttl_seconds, took_over=took_over)
         try:
             yield lock
         except BaseException:
@@ -754,24 +869,51 @@ class Store:
         with self._tx("%s outbox item %s" % (what, key)) as cur:
             self._execute(cur, sql, list(params) + [key])
             if cur.rowcount != 1:
-                raise StoreError("%s %s: cannot %s outbox item %s: there is no item with that key"
-                                 % (self._source, self.display, what, key))
+                row = self._execute(cur, "SELECT status FROM outbox WHERE key = ?", (key,)).fetchone()
+                state = "there is no item with that key" if row is None else "it is %s" % row[0]
+                raise StoreError("%s %s: cannot %s outbox item %s: %s" % (self._source, self.display, what, key, state))
 
     def mark_sent(self, key: str, result: dict[str, Any] | None, now: datetime) -> None:
         """The backend accepted the action; ``result`` is what it answered (e.g. the case id)."""
-        self._update_item(key, "mark as sent", "UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE key = ?",
-                          (self._dt(_utc(now, "now")), self._json(result)))
+        self._update_item(key, "mark as sent", "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?, refused = ? "
+                                               "WHERE key = ?", (self._dt(_utc(now, "now")), self._json(result), False))
 
-    def mark_retry(self, key: str, error: str, next_attempt_at: datetime) -> None:
-        """Delivery failed; keep it queued until ``next_attempt_at`` (attempts + 1)."""
+    def mark_retry(self, key: str, error: str, next_attempt_at: datetime, *, refused: bool = False,
+                   count_attempt: bool = True) -> None:
+        """Not delivered this time: keep it queued until ``next_attempt_at`` with ``error`` as the reason.
+
+        ``refused``: the backend refused it (a person must act); ``count_attempt`` False for an
+        action that only waits for another (its case is not filed yet) and was not tried.
+        """
         self._update_item(key, "schedule a retry of",
-                          "UPDATE outbox SET status = 'queued', attempts = attempts + 1, last_error = ?, "
-                          "next_attempt_at = ? WHERE key = ?",
-                          (str(error), self._dt(_utc(next_attempt_at, "next_attempt_at"))))
+                          "UPDATE outbox SET status = 'queued', attempts = attempts + ?, last_error = ?, refused = ?, "
+                          "next_attempt_at = ? WHERE key = ? AND status = 'queued'",
+                          (1 if count_attempt else 0, str(error), bool(refused),
+                           self._dt(_utc(next_attempt_at, "next_attempt_at"))))
 
-    def mark_parked(self, key: str, error: str) -> None:
-        """The backend will never accept it: park it (no more retries) with ``error``."""
-        self._update_item(key, "park", "UPDATE outbox SET status = 'parked', last_error = ? WHERE key = ?", (str(error),))
+    def mark_dropped(self, key: str, reason: str, now: datetime) -> None:
+        """A person decided that the queued item ``key`` is not to be delivered (``reason`` says why)."""
+        if not str(reason or "").strip():
+            raise StoreError("%s %s: dropping outbox item %s needs a reason" % (self._source, self.display, key))
+        self._update_item(key, "drop", "UPDATE outbox SET status = 'dropped', dropped_at = ?, drop_reason = ? "
+                                       "WHERE key = ? AND status = 'queued'",
+                          (self._dt(_utc(now, "now")), str(reason)))
+
+    def requeue(self, key: str, now: datetime) -> None:
+        """Try the queued (or dropped) item ``key`` again at the next run, whatever its backoff."""
+        self._update_item(key, "requeue", "UPDATE outbox SET status = 'queued', next_attempt_at = ?, dropped_at = NULL, "
+                                          "drop_reason = NULL WHERE key = ? AND status IN ('queued', 'dropped')",
+                          (self._dt(_utc(now, "now")),))
+
+    def set_payload(self, key: str, payload: dict[str, Any]) -> None:
+        """Replace the payload of the queued item ``key`` (its case got another idempotency key)."""
+        self._update_item(key, "change the payload of", "UPDATE outbox SET payload = ? WHERE key = ? AND status = 'queued'",
+                          (self._json(payload),))
+
+    def delete_case(self, fingerprint: str) -> None:
+        """Forget the case record of ``fingerprint`` (its outbox history stays)."""
+        with self._tx("forget case %s" % fingerprint) as cur:
+            self._execute(cur, "DELETE FROM cases WHERE fingerprint = ?", (fingerprint,))
 
     # -- silences --
 
@@ -889,8 +1031,12 @@ class Store:
         return found[0]
 
     def local_update(self, case_id: str, *, status: str | None = None, priority: str | None = None,
-                     comment: str | None = None, now: datetime) -> None:
-        """Change the status and/or priority of a local case and/or add a comment."""
+                     comment: str | None = None, now: datetime, marker: str | None = None) -> None:
+        """Change the status and/or priority of a local case and/or add a comment.
+
+        With ``marker`` (the id of the action that writes the comment) a comment already added
+        under that marker is not added again.
+        """
         number = self._local_id(case_id)
         stamp = self._dt(_utc(now, "now"))
         with self._tx("update local case %s" % case_id) as cur:
@@ -898,9 +1044,14 @@ class Store:
                                "updated_at = ? WHERE id = ?", (status, priority, stamp, number))
             if cur.rowcount != 1:
                 raise StoreError("%s %s: there is no local case %s" % (self._source, self.display, case_id))
+            if comment is not None and marker is not None:
+                seen = self._execute(cur, "SELECT 1 FROM local_comments WHERE case_id = ? AND marker = ?",
+                                     (number, marker)).fetchone()
+                if seen is not None:
+                    return
             if comment is not None:
-                self._execute(cur, "INSERT INTO local_comments (case_id, at, body) VALUES (?, ?, ?)",
-                              (number, stamp, str(comment)))
+                self._execute(cur, "INSERT INTO local_comments (case_id, at, body, marker) VALUES (?, ?, ?, ?)",
+                              (number, stamp, str(comment), marker))
 
     def local_list(self, status: str | None = None) -> list[dict[str, Any]]:
         """Local cases (shaped like :meth:`local_get`), optionally with ``status``, oldest first."""

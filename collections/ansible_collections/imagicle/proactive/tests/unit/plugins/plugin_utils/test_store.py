@@ -182,12 +182,22 @@ def test_older_store_is_migrated_forward(store_url):
     engine = "sqlite" if "://" not in store_url else "postgresql"
     with store_module._open(store_url, "old collection", MIGRATIONS[engine][:1]) as old:
         assert old.schema_version() == 1
-        old.save_case(case())
-        assert old.enqueue(item("k1"))
+        # what a version-1 collection wrote: its own columns only, and an action it parked for good
+        raw(old, "INSERT INTO cases (fingerprint, customer, host, rule, subject, priority, status, backend, case_ref, title, "
+                 "opened_at, updated_at, reopen_count, paged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("fp-1", "acme", "ias1", "disk_low", "C:", "P4", "open", "local", None, "Disk C: low on ias1", old._dt(T0),
+             old._dt(T0), 0, False))
+        for key, status in (("k1", "queued"), ("k2", "parked")):
+            raw(old, "INSERT INTO outbox (key, kind, backend, fingerprint, payload, status, attempts, next_attempt_at, last_error, "
+                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, "open", "rt", "fp-1", '{"n": 1}', status, 1, old._dt(T0), "HTTP 401" if status == "parked" else None,
+                 old._dt(T0)))
     with open_store(store_url) as current:
         assert current.schema_version() == SCHEMA_VERSION
         assert current.get_case("fp-1") == case()
-        assert [i.key for i in current.outbox()] == ["k1"]
+        assert (current.get_case("fp-1").case_key, current.get_case("fp-1").generation) == (None, 1)
+        # nothing an older collection parked is forgotten: it is queued again, marked as refused
+        assert [(i.key, i.status, i.refused) for i in current.outbox()] == [("k1", "queued", False), ("k2", "queued", True)]
         assert current.local_find("x") is None
 
 
@@ -284,29 +294,62 @@ def test_pending_is_queued_and_due_oldest_first(store):
 
 
 def test_outbox_transitions(store):
-    for key in ("r", "p", "s"):
+    for key in ("r", "p", "s", "d"):
         store.enqueue(item(key))
     store.mark_retry("r", "HTTP 503 from RT", T0 + timedelta(minutes=5))
     store.mark_retry("r", "connection refused", T0 + timedelta(minutes=15))
-    store.mark_parked("p", "HTTP 400: Queue 'Nope' not found")
+    store.mark_retry("p", "HTTP 401: token rotated", T0 + timedelta(minutes=1), refused=True)
+    store.mark_retry("p", "the case is not filed yet", T0 + timedelta(minutes=2), count_attempt=False)
     store.mark_sent("s", {"case_ref": "123"}, T0 + timedelta(seconds=3))
+    store.mark_dropped("d", "filed by hand as RT#9", T0 + timedelta(seconds=4))
 
     by_key = {i.key: i for i in store.outbox()}
     assert (by_key["r"].status, by_key["r"].attempts, by_key["r"].last_error) == ("queued", 2, "connection refused")
     assert by_key["r"].next_attempt_at == T0 + timedelta(minutes=15)
-    assert (by_key["p"].status, by_key["p"].last_error) == ("parked", "HTTP 400: Queue 'Nope' not found")
+    assert (by_key["p"].status, by_key["p"].attempts, by_key["p"].refused) == ("queued", 1, False)
     assert (by_key["s"].status, by_key["s"].result, by_key["s"].sent_at) == ("sent", {"case_ref": "123"}, T0 + timedelta(seconds=3))
+    assert (by_key["d"].status, by_key["d"].drop_reason, by_key["d"].dropped_at) == ("dropped", "filed by hand as RT#9",
+                                                                                     T0 + timedelta(seconds=4))
 
-    assert [i.key for i in store.pending(T0 + timedelta(minutes=10))] == []
-    assert [i.key for i in store.pending(T0 + timedelta(minutes=15))] == ["r"]
-    assert [i.key for i in store.outbox("parked")] == ["p"]
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=10))] == ["p"]
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=15))] == ["r", "p"]
     assert [i.key for i in store.outbox("sent")] == ["s"]
     assert store.enqueue(item("s")) is False  # a sent action is never queued again
 
+    store.requeue("r", T0 + timedelta(minutes=6))
+    store.requeue("d", T0 + timedelta(minutes=6))
+    assert [i.key for i in store.pending(T0 + timedelta(minutes=6))] == ["r", "p", "d"]
+    assert store.outbox_item("d").drop_reason is None
+
     with pytest.raises(StoreError, match="no item with that key"):
         store.mark_sent("missing", None, T0)
+    with pytest.raises(StoreError, match="it is sent"):
+        store.mark_dropped("s", "too late", T0)
+    with pytest.raises(StoreError, match="needs a reason"):
+        store.mark_dropped("r", " ", T0)
     with pytest.raises(ValueError, match="outbox kind"):
         item("x", kind="delete")
+
+
+def test_a_transaction_keeps_everything_or_nothing(store):
+    with pytest.raises(RuntimeError, match="killed"):
+        with store.transaction():
+            store.save_case(case())
+            store.enqueue(item("k1"))
+            raise RuntimeError("killed between the two")
+    assert store.get_case("fp-1") is None and store.outbox() == []
+    with store.transaction():
+        store.save_case(case())
+        store.enqueue(item("k1"))
+    assert store.get_case("fp-1") == case() and [i.key for i in store.outbox()] == ["k1"]
+
+
+def test_local_comment_markers_keep_a_retried_note_single(store):
+    ref = store.local_create("idem-1", {"title": "x"}, T0)
+    for dummy in range(3):
+        store.local_update(ref, status="resolved", comment="recovered", marker="idem-1:resolve:1", now=T0)
+    store.local_update(ref, comment="another action", marker="idem-1:comment:2", now=T0)
+    assert [c["text"] for c in store.local_get(ref)["comments"]] == ["recovered", "another action"]
 
 
 def test_two_processes_enqueue_the_same_keys_once(store_url):
@@ -405,21 +448,30 @@ def test_run_lock_across_processes(store_url):
         join_all([proc])
 
 
-def test_expired_lock_of_a_dead_process_is_taken_over(store_url):
+def test_the_lock_of_a_dead_process_is_taken_over_at_once(store_url):
     with open_store(store_url):
         pass
     proc = FORK.Process(target=_die_holding_lock, args=(store_url,))
     proc.start()
     join_all([proc])
     with open_store(store_url) as opened:
-        with pytest.raises(StoreLocked, match="doomed-process"):
-            with opened.run_lock("survivor"):
-                pass
-        later = datetime.now(timezone.utc) + timedelta(seconds=61)
-        with opened.run_lock("survivor", now=later) as lock:
+        with opened.run_lock("survivor") as lock:
             assert raw(opened, "SELECT owner FROM run_lock") == [("survivor",)]
-            assert lock.expires_at == later + timedelta(seconds=900)
+            assert "'doomed-process'" in lock.took_over and "no longer exists" in lock.took_over
         assert raw(opened, "SELECT owner FROM run_lock") == []
+
+
+def test_the_lock_of_another_machine_waits_for_its_expiry(store_url):
+    with open_store(store_url) as opened:
+        with opened.run_lock("elsewhere", ttl_seconds=60, now=T0):
+            raw(opened, "UPDATE run_lock SET host = ?, pid = ?", ("another-controller", 4242))
+            with pytest.raises(StoreLocked, match="another-controller") as info:
+                with opened.run_lock("survivor", now=T0 + timedelta(seconds=59)):
+                    pass
+            assert (info.value.holder, info.value.host, info.value.pid) == ("elsewhere", "another-controller", 4242)
+            with opened.run_lock("survivor", now=T0 + timedelta(seconds=61)) as lock:
+                assert "expired" in lock.took_over
+                assert lock.expires_at == T0 + timedelta(seconds=961)
 
 
 def test_lock_refresh_and_lost_lock(store):
