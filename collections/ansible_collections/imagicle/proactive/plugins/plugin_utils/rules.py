@@ -485,28 +485,112 @@ def _failure(section_name: str, item: str, error) -> tuple:
     return ("%s/%s" % (section_name, item) if item else section_name, None, evidence)
 
 
-def check_collector_error(health: dict, rule: Rule) -> list:
-    """Every section whose collector failed, and every item (disk, event source, application) with an error."""
+def _value_problem(value, expected: str) -> tuple[str, bool] | None:
+    """Why ``value`` is no measurement: (what it is, whether that is a collector failure), or None when it is one.
+
+    ``expected``: ``number`` (finite int/float) or ``bool``. A null or missing value is unknown
+    (the collector could not tell, which it may legitimately say); a value of the wrong type, NaN
+    or infinity is a collector failure.
+    """
+    if value is None:
+        return "null", False
+    if expected == "bool":
+        return None if isinstance(value, bool) else ("%s, not true or false" % _type_name(value), True)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "%s, not a number" % _type_name(value), True
+    if not math.isfinite(value):
+        return "%s, not a finite number" % value, True
+    return None
+
+
+def _item_gaps(section_name: str, section: dict) -> list:
+    """(item, reason, failing) for the items and keys of one section the rules cannot measure."""
     found = []
+
+    def check(item, key, value, expected):
+        problem = _value_problem(value, expected)
+        if problem is not None:
+            found.append((item, "%s is %s" % (key, problem[0]), problem[1]))
+
+    listed = {"disks": "items", "processes": "items", "events": "sources"}.get(section_name)
+    if listed is not None and "error" not in section and not isinstance(section.get(listed), list):
+        return [(None, "%s is %s, not a list" % (listed, _type_name(section.get(listed))), True)]
+    if section_name == "disks":
+        for item in _items(section.get("items")):
+            mount = clean_text(item.get("mount"))
+            if item.get("error"):
+                found.append((mount, clean_text(item["error"], LONG_TEXT_LIMIT) or "no reason given", True))
+            else:
+                check(mount, "used_percent", item.get("used_percent"), "number")
+    elif section_name == "processes":
+        for item in _items(section.get("items")):
+            check(clean_text(item.get("id")), "running", item.get("running"), "bool")
+    elif section_name == "events":
+        found.extend((clean_text(item.get("path")), clean_text(item["error"], LONG_TEXT_LIMIT), True)
+                     for item in _items(section.get("sources")) if item.get("error"))
+    elif section_name == "capacity":
+        apps = section.get("apps")
+        if "error" not in section and not isinstance(apps, dict):
+            return [(None, "apps is %s, not a mapping" % _type_name(apps), True)]
+        for app, usage in (apps or {}).items():
+            if not isinstance(usage, dict):
+                found.append((clean_text(app), "its usage is %s, not a mapping" % _type_name(usage), True))
+            elif usage.get("error"):
+                found.append((clean_text(app), clean_text(usage["error"], LONG_TEXT_LIMIT), True))
+            else:
+                check(clean_text(app), "available", usage.get("available"), "number")
+    elif section_name == "database":
+        check(None, "configured", section.get("configured"), "bool")
+        if section.get("configured") is True and number(section.get("limit_bytes")) is not None:
+            check(None, "used_percent", section.get("used_percent"), "number")
+    elif section_name in ("webserver", "cloud"):
+        check(None, "up" if section_name == "webserver" else "reachable",
+              section.get("up" if section_name == "webserver" else "reachable"), "bool")
+    elif section_name == "replication":
+        check(None, "configured", section.get("configured"), "bool")
+        if section.get("configured") is True:
+            check(None, "healthy", section.get("healthy"), "bool")
+    elif section_name == "release":
+        check(None, "year", section.get("year"), "number")
+    return found
+
+
+def section_gaps(health: dict) -> dict:
+    """What the rules cannot measure in one host's facts: ``{section: [(item or None, reason, failing)]}``.
+
+    A section that is absent (left out by ``gather_subset``, or missing although collected), not
+    a mapping, or whose collector failed is a gap as a whole (item None); an item (a disk, a
+    process, an application's capacity, an event source) with its own error or with a key the
+    rules read that is null, of the wrong type or NaN is a gap of that item. ``failing`` says
+    whether it is the collector's failure (reported by ``collector_failing``) rather than a value
+    the collector could not know.
+    """
+    collected = health.get("gather_subset")
+    collected = {name for name in collected if isinstance(name, str)} if isinstance(collected, list) else None
+    gaps: dict = {}
     for name in SECTIONS:
         if name not in health:
+            if collected is None or name in collected:
+                gaps[name] = [(None, "the %s section is missing from the facts" % name, True)]
+            else:
+                gaps[name] = [(None, "the %s section was not collected (gather_subset)" % name, False)]
             continue
         section = health[name]
         if not isinstance(section, dict):
-            found.append(_failure(name, "", "the section is %s, not a mapping" % type(section).__name__))
+            gaps[name] = [(None, "the section is %s, not a mapping" % _type_name(section), True)]
             continue
-        if section.get("error"):
-            found.append(_failure(name, "", section["error"]))
-        if name == "disks":
-            found.extend(_failure(name, clean_text(item.get("mount")), item["error"])
-                         for item in _items(section.get("items")) if item.get("error"))
-        elif name == "events":
-            found.extend(_failure(name, clean_text(item.get("path")), item["error"])
-                         for item in _items(section.get("sources")) if item.get("error"))
-        elif name == "capacity" and isinstance(section.get("apps"), dict):
-            found.extend(_failure(name, clean_text(app), usage["error"])
-                         for app, usage in section["apps"].items() if isinstance(usage, dict) and usage.get("error"))
-    return found
+        found = [(None, clean_text(section["error"], LONG_TEXT_LIMIT) or "no reason given", True)] if section.get("error") else []
+        found += _item_gaps(name, section)
+        if found:
+            gaps[name] = found
+    return gaps
+
+
+def check_collector_error(health: dict, rule: Rule) -> list:
+    """Every section whose collector failed or that is missing, and every item (disk, event source,
+    application, process) with an error or a value that is not a measurement (wrong type, NaN)."""
+    return [_failure(name, item or "", reason)
+            for name, found in section_gaps(health).items() for item, reason, failing in found if failing]
 
 
 def minimum_release_key(text: str) -> tuple:
@@ -904,19 +988,57 @@ def _shape_failure(catalogue: Catalogue, rule: Rule, exc: Exception) -> tuple[Ru
     return failing, _failure(rule.section, "", error)
 
 
+@dataclasses.dataclass(frozen=True)
+class NoData:
+    """A rule that could not be measured on the host: ``subject`` None means every subject of the
+    rule, ``rule`` None every rule (the host gave no usable facts)."""
+
+    rule: str | None
+    subject: str | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "subject": self.subject, "reason": self.reason}
+
+
+def _rule_gaps(rule: Rule, gaps: dict) -> list[NoData]:
+    """The subjects of ``rule`` that this run's facts do not measure."""
+    found = []
+    for item, reason, dummy in gaps.get(rule.section, ()):
+        if item is None:
+            return [NoData(rule.id, None, "%s: %s" % (rule.section, reason))]
+        if rule.check == "capacity_available" and item != rule.params.get("app"):
+            continue
+        found.append(NoData(rule.id, item, "%s %s: %s" % (rule.section, item, reason)))
+    return found
+
+
 def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected_at: datetime) -> list[Alarm]:
     """The alarms of one host's facts: one per firing condition, in catalogue order.
 
     Facts that are None, not a mapping or of another schema_version give only the
     ``host_not_reporting`` alarm.
     """
+    return evaluate_facts(health, host=host, customer=customer, catalogue=catalogue, detected_at=detected_at)[0]
+
+
+def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
+                   detected_at: datetime) -> tuple[list[Alarm], list[NoData]]:
+    """The alarms of one host's facts and what its rules could not measure (:class:`NoData`).
+
+    No data is not good news: a rule listed in the second list neither fires nor says that its
+    condition cleared, so the case manager keeps its case as it is.
+    """
     stamp = _utc_text(detected_at)
     reason = not_reporting_reason(health)
     if reason is not None:
         alarm = not_reporting_alarm(catalogue, host=host, customer=customer, reason=reason, detected_at=detected_at)
-        return [alarm] if alarm is not None else []
+        return ([alarm] if alarm is not None else []), [NoData(rule.id, None, reason) for rule in catalogue.rules
+                                                         if rule.enabled and rule.id != NOT_REPORTING_RULE]
     alarms: list[Alarm] = []
+    no_data: list[NoData] = []
     seen: set[str] = set()
+    gaps = section_gaps(health)
     for rule in catalogue.rules:
         if not rule.enabled or rule.id == NOT_REPORTING_RULE:
             continue
@@ -924,6 +1046,7 @@ def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected
         if spec.section == ALL_SECTIONS_MARK:
             section = health
         else:
+            no_data.extend(_rule_gaps(rule, gaps))
             section = health.get(rule.section)
             if not isinstance(section, dict):
                 continue
@@ -932,9 +1055,10 @@ def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected
         except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
             fallback = _shape_failure(catalogue, rule, exc)
             findings = [fallback] if fallback is not None else []
+            no_data.append(NoData(rule.id, None, "%s: facts of an unexpected shape (%s)" % (rule.section, type(exc).__name__)))
         for fired, (subject, level, evidence) in findings:
             alarm = _make_alarm(fired, level, subject, evidence, host, customer, stamp)
             if alarm.fingerprint not in seen:
                 seen.add(alarm.fingerprint)
                 alarms.append(alarm)
-    return alarms
+    return alarms, no_data

@@ -277,7 +277,37 @@ def test_section_left_out_by_gather_subset_gives_nothing():
     health = healthy_health()
     for name in ("processes", "capacity", "cloud", "replication"):
         del health[name]
+        health["gather_subset"].remove(name)
     assert run(health) == []
+
+
+def test_section_collected_but_missing_is_a_collector_failure_and_no_data_for_its_rules():
+    health = healthy_health()
+    del health["disks"]
+    alarms, no_data = rules.evaluate_facts(health, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)
+    assert summary_of(alarms) == [("collector_failing", "P4", "disks")]
+    assert "the disks section is missing from the facts" in alarms[0].summary
+    assert [(gap.rule, gap.subject) for gap in no_data] == [("disk_space", None)]
+
+
+@pytest.mark.parametrize("bad, failing", [(float("nan"), True), ("90%", True), (None, False), (float("inf"), True)])
+def test_a_disk_that_reads_nan_or_null_is_no_data_not_recovery(bad, failing):
+    health = healthy_health()
+    health["disks"]["items"][1]["used_percent"] = bad
+    alarms, no_data = rules.evaluate_facts(health, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)
+    assert [(gap.rule, gap.subject) for gap in no_data] == [("disk_space", "/srv/appsuite")]
+    assert summary_of(alarms) == ([("collector_failing", "P4", "disks//srv/appsuite")] if failing else [])
+
+
+def test_unreadable_facts_are_no_data_for_every_rule():
+    alarms, no_data = rules.evaluate_facts(None, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)
+    assert summary_of(alarms) == [("host_not_reporting", "P2", "")]
+    assert {gap.rule for gap in no_data} == {r.id for r in CATALOGUE.rules if r.enabled} - {"host_not_reporting"}
+    assert all(gap.subject is None for gap in no_data)
+
+
+def test_healthy_facts_have_no_gaps():
+    assert rules.evaluate_facts(healthy_health(), host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW) == ([], [])
 
 
 def test_unknown_licence_count_and_unlicensed_app_do_not_fire():
