@@ -20,12 +20,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alertmanager_service import GROUP_INTERVAL_S, free_port, wait_until
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging import alertmanager as am_module
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.alertmanager import AlertmanagerPager
 
 PASSWORD = "am-proxy-pw-SECRET-5f1c"
 QUIET_WINDOW_S = 5 * GROUP_INTERVAL_S
+CTX = ActionContext(case_key="fp-1-20261127T100000Z", action_id="fp-1-20261127T100000Z:page")
 _counter = itertools.count()
 
 
@@ -77,10 +78,10 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def test_trigger_retrigger_resolve(alertmanager, receiver):
+def test_trigger_retrigger_clear(alertmanager, receiver):
     key = new_key()
     pager = AlertmanagerPager(alertmanager.url, timeout=5.0)
-    assert pager.trigger(key, page()) == key
+    assert pager.trigger(CTX, key, page()) == key
 
     firing = wait_notifications(receiver, key, 1, "firing notification")
     assert len(firing) == 1
@@ -100,13 +101,14 @@ def test_trigger_retrigger_resolve(alertmanager, receiver):
     assert parse_time(stored[0]["endsAt"]) > datetime.now(timezone.utc) + timedelta(hours=160)  # held for a week
 
     # a later run: a new pager object, the same page again -> same alert, no second notification
-    assert AlertmanagerPager(alertmanager.url, timeout=5.0).trigger(key, page(summary="P1: disk C: 98 % full on ias-01 (acme)")) == key
+    later = AlertmanagerPager(alertmanager.url, timeout=5.0)
+    assert later.trigger(CTX, key, page(summary="P1: disk C: 98 % full on ias-01 (acme)")) == key
     assert stays_quiet(receiver, key, 1), "re-triggering the same dedup key sent a second notification"
     stored = alertmanager.alerts(key)
     assert [(item["fingerprint"], item["startsAt"]) for item in stored] == [(fingerprint, starts_at)]
     assert stored[0]["annotations"]["summary"] == "P1: disk C: 98 % full on ias-01 (acme)"
 
-    pager.resolve(key, page(summary="P1: disk C: 98 % full on ias-01 (acme)"))
+    pager.clear(CTX, key, page(summary="P1: disk C: 98 % full on ias-01 (acme)"))
     notifications = wait_notifications(receiver, key, 2, "resolved notification")
     assert len(notifications) == 2
     resolved = notifications[1]
@@ -117,12 +119,14 @@ def test_trigger_retrigger_resolve(alertmanager, receiver):
     assert resolved["alerts"][0]["annotations"]["case"].startswith("4711 ")
     assert [body["status"] for body in receiver.notifications(key)] == ["firing", "resolved"]
     assert alertmanager.alerts(key) == []  # resolved alerts are no longer listed
+    pager.clear(CTX, key, page())  # a retried clear (its answer was lost): harmless
+    assert stays_quiet(receiver, key, 2), "clearing a cleared page sent another notification"
 
 
 def test_page_without_case_and_with_host_text(alertmanager, receiver):
     key = new_key()
     text = "disk {{ .Status }}\nFULL\x1b[31m <b>x</b>"
-    AlertmanagerPager(alertmanager.url).trigger(key, page(summary=text, case_ref=None, case_url=None))
+    AlertmanagerPager(alertmanager.url).trigger(CTX, key, page(summary=text, case_ref=None, case_url=None))
     alert = wait_notifications(receiver, key, 1, "firing notification")[0]["alerts"][0]
     assert alert["annotations"] == {"summary": "disk {{ .Status }} FULL [31m <b>x</b>", "due": "2026-11-27T11:00:00Z", "case": ""}
     assert alert["generatorURL"] == ""
@@ -131,7 +135,7 @@ def test_page_without_case_and_with_host_text(alertmanager, receiver):
 def test_restarted_alertmanager_gets_the_page_back_without_a_second_notification(alertmanager, receiver):
     key = new_key()
     pager = AlertmanagerPager(alertmanager.url)
-    pager.trigger(key, page())
+    pager.trigger(CTX, key, page())
     wait_notifications(receiver, key, 1, "firing notification")
     # Alertmanager records a notification in its log only after the receiver answered; give it that moment (a stop in
     # between repeats the notification after the restart: delivery is at least once)
@@ -139,39 +143,58 @@ def test_restarted_alertmanager_gets_the_page_back_without_a_second_notification
     alertmanager.stop()  # alerts live in memory only; the notification log is snapshotted into --storage.path on SIGTERM
     alertmanager.start()
     assert alertmanager.alerts(key) == []
-    pager.trigger(key, page())  # what the next run does for an open P1
+    pager.trigger(CTX, key, page())  # what the next run does for an open P1
     wait_until(lambda: alertmanager.alerts(key), timeout=10, what="re-created alert")
     assert stays_quiet(receiver, key, 1), "the re-created alert was notified again"
-    pager.resolve(key, page())
+    pager.clear(CTX, key, page())
     assert [body["status"] for body in wait_notifications(receiver, key, 2, "resolved notification")] == ["firing", "resolved"]
 
 
 def test_alertmanager_stopped_is_retryable(alertmanager):
     pager = AlertmanagerPager(alertmanager.url, username="proactive", password=PASSWORD, timeout=5.0)
-    pager.trigger(new_key(), page())  # Alertmanager without a web config ignores the Basic credentials
+    pager.trigger(CTX, new_key(), page())  # Alertmanager without a web config ignores the Basic credentials
     alertmanager.stop()
     with pytest.raises(BackendError) as caught:
-        pager.trigger(new_key(), page())
+        pager.trigger(CTX, new_key(), page())
     assert caught.value.retryable is True
     assert caught.value.status is None
     assert "connection refused" in caught.value.message and f"{alertmanager.url}/api/v2/alerts" in caught.value.message
     with pytest.raises(BackendError) as caught_resolve:
-        pager.resolve(new_key(), page())
+        pager.clear(CTX, new_key(), page())
     assert caught_resolve.value.retryable is True
     texts = (caught.value.message, repr(caught.value), caught_resolve.value.message, repr(pager), repr(vars(pager)))
     leaked = [index for index, text in enumerate(texts) if PASSWORD in text]
     assert not leaked, f"the password appears in text number(s) {leaked}"  # never print the texts themselves
 
 
+def test_a_deadline_already_past_sends_nothing(alertmanager):
+    key = new_key()
+    late = ActionContext(case_key="k", action_id="k:page", deadline=time.monotonic() - 1)
+    with pytest.raises(BackendError) as caught:
+        AlertmanagerPager(alertmanager.url).trigger(late, key, page())
+    assert (caught.value.retryable, caught.value.backend_wide) == (True, False)
+    assert "deadline" in caught.value.message
+    assert alertmanager.alerts(key) == []
+
+
+def test_the_answer_of_the_real_alertmanager_counts(alertmanager):
+    """Alertmanager answers 200 with an empty body: the pager takes it as done (and reads the alert back)."""
+    key = new_key()
+    pager = AlertmanagerPager(alertmanager.url, timeout=5.0)
+    pager.trigger(ActionContext(case_key="k", action_id="k:page", deadline=time.monotonic() + 5), key, page())
+    assert [alert["labels"]["dedup_key"] for alert in alertmanager.alerts(key)] == [key]
+    pager.clear(CTX, key, page())
+
+
 def test_wrong_url_is_retryable():
     with pytest.raises(BackendError) as caught:
-        AlertmanagerPager(f"http://127.0.0.1:{free_port()}", timeout=5.0).trigger(new_key(), page())
+        AlertmanagerPager(f"http://127.0.0.1:{free_port()}", timeout=5.0).trigger(CTX, new_key(), page())
     assert caught.value.retryable is True
 
 
 def test_wrong_path_is_not_retryable(alertmanager):
     with pytest.raises(BackendError) as caught:
-        AlertmanagerPager(alertmanager.url + "/not-alertmanager").trigger(new_key(), page())
+        AlertmanagerPager(alertmanager.url + "/not-alertmanager").trigger(CTX, new_key(), page())
     assert caught.value.retryable is False
     assert caught.value.status == 404
 
@@ -188,7 +211,7 @@ def test_alert_rejected_with_400_is_not_retryable(alertmanager, receiver, monkey
     monkeypatch.setattr(am_module, "build_alert", starts_after_it_ends)
     key = new_key()
     with pytest.raises(BackendError) as caught:
-        AlertmanagerPager(alertmanager.url).trigger(key, page())
+        AlertmanagerPager(alertmanager.url).trigger(CTX, key, page())
     assert caught.value.retryable is False
     assert caught.value.status == 400
     assert "start time must be before end time" in caught.value.message
@@ -200,7 +223,7 @@ def test_schema_violation_422_is_not_retryable(alertmanager, monkeypatch):
     build = am_module.build_alert
     monkeypatch.setattr(am_module, "build_alert", lambda *args, **kwargs: {key: value for key, value in build(*args, **kwargs).items() if key != "labels"})
     with pytest.raises(BackendError) as caught:
-        AlertmanagerPager(alertmanager.url).trigger(new_key(), page())
+        AlertmanagerPager(alertmanager.url).trigger(CTX, new_key(), page())
     assert caught.value.retryable is False
     assert caught.value.status == 422
     assert "labels in body is required" in caught.value.message
@@ -218,7 +241,7 @@ def test_bad_configuration_is_not_retryable(kwargs):
 @pytest.mark.parametrize("key", ["", "a\nb", "x" * 256, None])
 def test_bad_dedup_key_fails_before_sending(key):
     with pytest.raises(BackendError) as caught:
-        AlertmanagerPager(f"http://127.0.0.1:{free_port()}").trigger(key, page())
+        AlertmanagerPager(f"http://127.0.0.1:{free_port()}").trigger(CTX, key, page())
     assert caught.value.retryable is False
 
 

@@ -10,14 +10,18 @@ Three steps, each a plain function:
   characters removed, every field HTML-escaped in the HTML part and kept as plain text in the
   text part. No template engine ever sees it, so ``{{ }}`` and ``{% %}`` stay inert.
 * :func:`build_message` makes a ``multipart/alternative`` message whose ``Message-ID`` is derived
-  from the outbox's idempotency key (a resend is recognisably the same message) and which threads
+  from the id of the outbox action (a resend is recognisably the same message) and which threads
   the resolve mail to the open mail with ``In-Reply-To``/``References``.
 * :func:`send_mail` sends it with :mod:`smtplib` over STARTTLS, implicit TLS or (to a loopback relay
-  only) plain SMTP, always with a verifying TLS context, and maps failures to
-  :class:`BackendError` (``retryable`` for refused connections, timeouts and 4xx replies; not for
-  5xx replies and certificate failures). The password never appears in a message or a repr.
+  only) plain SMTP, always with a verifying TLS context, the whole conversation bounded by one
+  deadline (a watchdog shuts the connection down when it passes, however slowly the server
+  answers), and maps failures to :class:`BackendError` (``retryable`` for refused connections,
+  timeouts and 4xx replies; not for 5xx replies and certificate failures; ``backend_wide`` when
+  every mail would fail the same way: the server, TLS, the login or the sender). The password never
+  appears in a message or a repr.
 
-Standard library only; Python 3.11 (controller side).
+:class:`Mailer` is the :class:`Notifier` the outbox calls. Standard library only (the deadline
+helpers of ``backends/_http.py`` do not need ``requests``); Python 3.11 (controller side).
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import ipaddress
 import re
 import smtplib
 import socket
@@ -37,7 +40,8 @@ from email.utils import formatdate, getaddresses, parseaddr
 from typing import Any
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Notifier
 
 SECURITY_MODES = ("starttls", "tls", "none")
 LANGUAGES = ("it", "en")
@@ -53,17 +57,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 # settings ---------------------------------------------------------------------------------------------
-def _is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def _config_error(message: str) -> BackendError:
     return BackendError(f"SMTP settings: {message}", retryable=False)
 
@@ -75,7 +68,8 @@ class SmtpSettings:
     ``security``: ``starttls`` (submission, usually port 587), ``tls`` (implicit TLS, usually
     port 465) or ``none`` (plain SMTP, only to a relay on this machine: a loopback host).
     ``ca_path``: a PEM file of CAs to trust instead of the system's; turning ``validate_certs`` off
-    skips the certificate and host-name checks (for a test relay only).
+    skips the certificate and host-name checks (for a test relay only). ``timeout``: the most one
+    mail may take, connection, TLS, login and sending together.
     """
 
     host: str
@@ -95,7 +89,7 @@ class SmtpSettings:
             raise _config_error(f"port {self.port!r} must be a number from 1 to 65535 (587 for starttls, 465 for tls)")
         if self.security not in SECURITY_MODES:
             raise _config_error(f"security {self.security!r} must be one of {', '.join(SECURITY_MODES)}")
-        if self.security == "none" and not _is_loopback(self.host):
+        if self.security == "none" and not _http.is_loopback(self.host):
             raise _config_error(
                 f"security 'none' sends mail (and any password) unencrypted, so it is only allowed to a relay on this machine "
                 f"(localhost, 127.0.0.1, ::1), not to {self.host!r}: use security 'starttls' (port 587) or 'tls' (port 465)")
@@ -275,7 +269,7 @@ def _render_html(words: dict[str, str], lang: str, subject: str, paragraphs: lis
 
 # message ----------------------------------------------------------------------------------------------
 def message_id(key: str) -> str:
-    """The Message-ID derived from an idempotency key: ``<sha256(key)[:32]@imagicle-proactive>``."""
+    """The Message-ID derived from the id of an outbox action: ``<sha256(key)[:32]@imagicle-proactive>``."""
     if not isinstance(key, str) or not key:
         raise BackendError("customer mail: the idempotency key must be a non-empty string", retryable=False)
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{MESSAGE_ID_DOMAIN}>"
@@ -285,8 +279,8 @@ def build_message(settings: SmtpSettings, to: list[str], subject: str, text: str
                   idempotency_key: str, thread_key: str | None) -> EmailMessage:
     """A ``multipart/alternative`` (text, then HTML) message to ``to``.
 
-    ``Message-ID`` comes from ``idempotency_key`` (same key, same id); with ``thread_key`` (the
-    idempotency key of the case's open mail) ``In-Reply-To`` and ``References`` point at that mail.
+    ``Message-ID`` comes from ``idempotency_key`` (the id of the outbox action: same key, same id); with
+    ``thread_key`` (the action id of the case's open mail) ``In-Reply-To`` and ``References`` point at that mail.
     """
     if isinstance(to, str) or not to:
         raise BackendError("customer mail: 'to' must be a non-empty list of addresses", retryable=False)
@@ -318,7 +312,7 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as exc:
         raise BackendError(f"SMTP {settings.host}:{settings.port}: cannot load the CA file ca_path {settings.ca_path!r} "
                            f"({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}); give a readable PEM file",
-                           retryable=False) from None
+                           retryable=False, backend_wide=True) from None
     if not settings.validate_certs:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -345,27 +339,51 @@ def _reply(error: Any) -> str:
     return _clean(error, REPLY_MAX)
 
 
-def _fail(settings: SmtpSettings, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
-    return BackendError(_scrub(settings, message), retryable=retryable, status=status)
+def _fail(settings: SmtpSettings, message: str, *, retryable: bool, status: int | None = None,
+          backend_wide: bool = True) -> BackendError:
+    return BackendError(_scrub(settings, message), retryable=retryable, status=status, backend_wide=backend_wide)
 
 
-def _code_error(settings: SmtpSettings, where: str, step: str, code: int, reply: Any) -> BackendError:
+def _code_error(settings: SmtpSettings, where: str, step: str, code: int, reply: Any, backend_wide: bool = False) -> BackendError:
     retryable = 400 <= code < 500
     if code in (530, 534, 535, 538):
         hint = "the server rejected the login: check username and password (and that the account may send mail)"
+        backend_wide = True
     elif retryable:
         hint = "temporary failure; will retry"
     else:
         hint = "the server will not accept this mail as it is"
-    return _fail(settings, f"{where}: {step} answered {code} {_reply(reply)}; {hint}", retryable=retryable, status=code)
+    return _fail(settings, f"{where}: {step} answered {code} {_reply(reply)}; {hint}", retryable=retryable, status=code,
+                 backend_wide=backend_wide or code == 421)
 
 
-def _transport(settings: SmtpSettings, message: EmailMessage, context: ssl.SSLContext | None) -> dict:
-    if settings.security == "tls":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
-    else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+class _WatchedSMTP(smtplib.SMTP):
+    """smtplib's client whose connection ``watchdog`` can shut down from its first byte; with ``implicit_tls`` it
+    speaks TLS from the start (SMTPS), as ``smtplib.SMTP_SSL`` does."""
+
+    def __init__(self, host: str, watchdog: _http.Watchdog, implicit_tls: ssl.SSLContext | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._host = host  # the name TLS checks the certificate against (STARTTLS and SMTPS)
+        self._watchdog = watchdog
+        self._implicit_tls = implicit_tls
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection((host, port), timeout, self.source_address)
+        self._watchdog.watch(sock)
+        if self._implicit_tls is None:
+            return sock
+        try:
+            return self._implicit_tls.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _transport(settings: SmtpSettings, message: EmailMessage, context: ssl.SSLContext | None, watchdog: _http.Watchdog,
+               seconds: float) -> dict:
+    client = _WatchedSMTP(settings.host, watchdog, context if settings.security == "tls" else None, seconds)
     with client:
+        client.connect(settings.host, settings.port)
         if settings.security == "starttls":
             client.starttls(context=context)
         if settings.username:
@@ -373,12 +391,30 @@ def _transport(settings: SmtpSettings, message: EmailMessage, context: ssl.SSLCo
         return client.send_message(message)
 
 
-def send_mail(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Send ``message`` as ``settings`` say; a :class:`BackendError` (with ``retryable``) on failure."""
+def _watched_transport(settings: SmtpSettings, message: EmailMessage, context: ssl.SSLContext | None, where: str,
+                       deadline: float | None) -> dict:
+    """:func:`_transport` bounded by ``settings.timeout`` or ``deadline``, whichever comes first: when the time runs out
+    the connection is shut down and a retryable BackendError says so (whatever smtplib made of the shutdown), as
+    for a single read that timed out."""
+    seconds, clipped = _http.budget(float(settings.timeout), deadline, where, _http.Secrets())
+    watchdog = _http.Watchdog(seconds)
+    try:
+        with watchdog:
+            return _transport(settings, message, context, watchdog, seconds)
+    except (smtplib.SMTPException, OSError) as exc:
+        if watchdog.expired or isinstance(exc, TimeoutError) or "timed out" in str(exc):
+            raise _fail(settings, f"{where}: no complete answer within {seconds:.3g} s; will retry", retryable=True,
+                        backend_wide=not clipped) from None
+        raise
+
+
+def send_mail(settings: SmtpSettings, message: EmailMessage, deadline: float | None = None) -> None:
+    """Send ``message`` as ``settings`` say, within ``settings.timeout`` and before ``deadline`` (``time.monotonic()``);
+    a :class:`BackendError` (with ``retryable`` and ``backend_wide``) on failure."""
     where = f"SMTP {settings.host}:{settings.port} ({settings.security})"
     context = _tls_context(settings) if settings.security in ("starttls", "tls") else None
     try:
-        refused = _transport(settings, message, context)
+        refused = _watched_transport(settings, message, context, where, deadline)
     except ssl.SSLCertVerificationError as exc:
         raise _fail(settings, f"{where}: the server's certificate could not be verified ({exc.verify_message or exc.reason}); "
                     "give the CA that signed it in ca_path, or fix the server's certificate or host name", retryable=False) from None
@@ -394,22 +430,18 @@ def send_mail(settings: SmtpSettings, message: EmailMessage) -> None:
         details = "; ".join(f"{address}: {code} {_reply(text)}" for address, (code, text) in exc.recipients.items())
         raise _fail(settings, f"{where}: every recipient was refused ({details}); "
                     + ("will retry" if retryable else "check the customer's addresses"),
-                    retryable=retryable, status=codes[0] if codes else None) from None
+                    retryable=retryable, status=codes[0] if codes else None, backend_wide=False) from None
     except smtplib.SMTPAuthenticationError as exc:
         raise _code_error(settings, where, "AUTH", exc.smtp_code, exc.smtp_error) from None
     except smtplib.SMTPSenderRefused as exc:
-        raise _code_error(settings, where, f"MAIL FROM {exc.sender}", exc.smtp_code, exc.smtp_error) from None
+        raise _code_error(settings, where, f"MAIL FROM {exc.sender}", exc.smtp_code, exc.smtp_error, backend_wide=True) from None
     except smtplib.SMTPResponseException as exc:
         raise _code_error(settings, where, "the server", exc.smtp_code, exc.smtp_error) from None
     except smtplib.SMTPServerDisconnected as exc:
-        if "timed out" in str(exc):
-            raise _fail(settings, f"{where}: no answer within {settings.timeout:g} s; will retry", retryable=True) from None
         raise _fail(settings, f"{where}: the server closed the connection ({_reply(str(exc))}); will retry", retryable=True) from None
     except ConnectionRefusedError:
         raise _fail(settings, f"{where}: connection refused; check that the mail server runs and host/port are right; will retry",
                     retryable=True) from None
-    except (socket.timeout, TimeoutError):
-        raise _fail(settings, f"{where}: no answer within {settings.timeout:g} s; will retry", retryable=True) from None
     except socket.gaierror as exc:
         raise _fail(settings, f"{where}: cannot resolve the host name ({exc.strerror}); check host; will retry", retryable=True) from None
     except (smtplib.SMTPException, OSError) as exc:
@@ -417,11 +449,11 @@ def send_mail(settings: SmtpSettings, message: EmailMessage) -> None:
     if refused:
         details = "; ".join(f"{address}: {code} {_reply(text)}" for address, (code, text) in refused.items())
         raise _fail(settings, f"{where}: the mail was sent, but some recipients were refused ({details}); check those addresses "
-                    "(not retried, so the others do not get it twice)", retryable=False)
+                    "(not retried, so the others do not get it twice)", retryable=False, backend_wide=False)
 
 
-class Mailer:
-    """The customer-mail backend of the case manager: render, build and send one mail."""
+class Mailer(Notifier):
+    """The customer-mail notifier of the case manager: render, build and send one mail per action."""
 
     name = "mail"
 
@@ -429,11 +461,17 @@ class Mailer:
         self.settings = settings
 
     def __repr__(self) -> str:
-        return "Mailer(%s:%s)" % (self.settings.host, self.settings.port)
+        return f"Mailer({self.settings.host}:{self.settings.port})"
 
-    def deliver(self, key: str, event: str, to: list, language: str, case: dict, thread_key: str | None = None) -> None:
-        """Mail ``case`` to ``to`` for ``event`` (open or resolve); ``key`` makes the Message-ID."""
-        subject, text, html = render_customer_mail(event, case, language)
-        message = build_message(self.settings, list(to), subject, text, html, idempotency_key=key,
-                                thread_key=thread_key if event != "open" else None)
-        send_mail(self.settings, message)
+    def deliver(self, ctx: ActionContext, message: dict[str, Any]) -> None:
+        """Mail ``message`` (``{"event": "open"|"resolve", "to": [addresses], "language": "it"|"en", "case": {...},
+        "thread_key": str|None}``); ``ctx.action_id`` makes the Message-ID, ``thread_key`` (the action id of the case's
+        open mail) threads a resolve mail to it; the whole send ends by ``ctx.deadline``."""
+        if not isinstance(message, dict):
+            raise BackendError("customer mail: the message must be a dict with event, to, language, case and thread_key", retryable=False)
+        event = message.get("event")
+        subject, text, html = render_customer_mail(event, message.get("case"), message.get("language"))
+        to = message.get("to")
+        built = build_message(self.settings, list(to) if isinstance(to, (list, tuple)) else to, subject, text, html,
+                              idempotency_key=ctx.action_id, thread_key=message.get("thread_key") if event != "open" else None)
+        send_mail(self.settings, built, deadline=ctx.deadline)

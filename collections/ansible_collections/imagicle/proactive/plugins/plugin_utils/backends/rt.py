@@ -3,10 +3,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Request Tracker 5 (REST 2) as a case backend.
 
-Idempotency: each ticket carries the alarm's key twice, in the custom field ``AlarmKey`` (when RT
+Idempotency: each ticket carries the case key twice, in the custom field ``AlarmKey`` (when RT
 has it, applied to the queue, and the API user may set it) and as the subject tag
 ``[alarm:<key>]``, so :meth:`RtBackend.find` finds the ticket after a crash or a lost answer even
-where RT silently dropped the custom field. ``create`` looks before it creates.
+where RT silently dropped the custom field. ``create`` looks before it creates. Every comment
+carries the id of its action as its subject, ``[action:<action id>]`` (RT keeps a comment's
+subject in the ``Data`` of its transaction), and is only posted when the ticket's history has no
+comment with that marker; ``resolve`` and ``reopen`` read the status first and leave it alone when
+it already is what they want; ``update_priority`` only writes a priority that differs. So a
+retried action (after a lost answer or a failed step) repeats nothing that was done.
+
+Answers count only in their documented shape: a created ticket is ``201`` with an object carrying
+the ticket id, a search or history page an object with ``items``, an update a JSON array of
+messages, a comment ``201`` with a JSON array. An HTML page or a body that is not JSON is a
+retryable, backend-wide failure (a proxy or a login page answered); a redirect (RT sends 302 to its
+login page to a client it takes for a browser, or for a path that is not REST 2) and a 401 are
+backend-wide and need a person.
 
 RT's pitfalls handled here: a failed update still answers 200 with the failure in a message array
 (the messages are inspected and the ticket re-read); custom fields are silently dropped on create
@@ -25,7 +37,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line, visible_controls
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseBackend, CaseRef
 
 BACKEND_NAME = "rt"
 USER_AGENT = "imagicle.proactive-rt-backend/1.0"
@@ -33,6 +45,9 @@ PRIORITY_VALUES = {"P1": 90, "P2": 70, "P3": 50, "P4": 30}
 SUBJECT_MAX = 200
 UNSET_DATE = "1970-01-01T00:00:00Z"
 MAX_SEARCH_PAGES = 10
+MAX_HISTORY_PAGES = 10
+# RT's default lifecycle: these statuses are inactive (the case is over); new, open and stalled are live
+RESOLVED_STATUSES = ("resolved", "rejected")
 # messages of a 200 answer to PUT that mean "not done"
 _FAILURE_PATTERNS = re.compile(
     r"permission denied|isn't a valid|is not a valid|could not|couldn't|invalid|illegal|not allowed|"
@@ -40,6 +55,9 @@ _FAILURE_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _REF = re.compile(r"^[1-9][0-9]{0,11}$")
+_REDIRECT_HINT = ("RT sends its login page to a client it takes for a browser (a Cookie header, a User-Agent with 'Mozilla') "
+                  "and to a path that is not REST 2: check that the url is RT's base URL (WebBaseURL + WebPath) and that no "
+                  "proxy or single sign-on in front of RT intercepts /REST/2.0")
 
 
 def _sql_quote(value: str) -> str:
@@ -99,14 +117,34 @@ def _failures(messages: Any) -> list[str]:
     return [str(message) for message in messages if _FAILURE_PATTERNS.search(str(message))]
 
 
-class RtBackend:
+def case_status(status: Any) -> str:
+    """RT's status as the case's: ``resolved`` for resolved and rejected, ``open`` for the rest (new, open, stalled)."""
+    return "resolved" if status in RESOLVED_STATUSES else "open"
+
+
+def action_marker(action_id: str) -> str:
+    """The subject of the comment of one action, ``[action:<action id>]``: how a retry recognises it in the history."""
+    return f"[action:{check_key(action_id, 'action id', 150)}]"
+
+
+# the documented shapes of RT's 2xx answers: (what it should be, the check of status and decoded JSON)
+TICKET = ("a ticket object with its 'id'", lambda status, data: isinstance(data, dict) and "id" in data)
+ITEMS = ("an object with 'items'", lambda status, data: isinstance(data, dict) and isinstance(data.get("items"), list))
+CREATED = ("HTTP 201 with an object carrying the new ticket's 'id'",
+           lambda status, data: status == 201 and isinstance(data, dict) and bool(_REF.match(str(data.get("id")))))
+MESSAGES = ("a JSON array of messages", lambda status, data: isinstance(data, list))
+COMMENTED = ("HTTP 201 with a JSON array of messages", lambda status, data: status == 201 and isinstance(data, list))
+
+
+class RtBackend(CaseBackend):
     """Cases as Request Tracker 5 tickets over REST 2 (token or Basic authentication)."""
 
     name = BACKEND_NAME
+    readable = True
 
     def __init__(self, url: str, *, token: str | None = None, username: str | None = None, password: str | None = None,
                  queue: str = "General", key_field: str = "AlarmKey", timeout: float = 10.0, ca_path: str | None = None,
-                 validate_certs: bool = True) -> None:
+                 validate_certs: bool = True, allow_http: bool = False) -> None:
         _http.require_requests("Request Tracker backend")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("Request Tracker url must start with http:// or https:// (RT's WebBaseURL + WebPath)", retryable=False)
@@ -114,6 +152,8 @@ class RtBackend:
             raise BackendError("Request Tracker url must not contain credentials: give them as token or username/password",
                                retryable=False)
         auth, self._secrets = _http.token_or_password("Request Tracker backend", "token", token, username, password)
+        _http.refuse_clear_text(url, client="the Request Tracker backend", credential="the token" if token else "the password",
+                                allow_http=allow_http)
         base = url.rstrip("/")
         if base.endswith("/REST/2.0"):
             base = base[: -len("/REST/2.0")]
@@ -122,6 +162,8 @@ class RtBackend:
         self.queue = queue
         self.key_field = key_field
         self.timeout = float(timeout)
+        self._auth_hint = ("RT rejected the token (rotated or wrong): check IMAGICLE_RT_TOKEN" if token else
+                           "RT rejected the username/password: check them")
         # a Cookie header makes RT answer 302 to the login page instead of 401: the session keeps no cookies
         self._session = _http.new_session(USER_AGENT, auth=auth, ca_path=ca_path, validate_certs=validate_certs)
 
@@ -132,26 +174,26 @@ class RtBackend:
     def _error(self, message: str, *, retryable: bool, status: int | None = None) -> BackendError:
         return _http.error(message, self._secrets, retryable=retryable, status=status)
 
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """One REST 2 call; the decoded JSON answer of a 2xx, else a BackendError."""
+    def _call(self, deadline: float | None, method: str, path: str, *, params: dict[str, Any] | None = None,
+              body: Any = None) -> tuple[int, Any]:
+        """One REST 2 call: ``(status, decoded JSON or None)`` of a 2xx answer, else a BackendError."""
         url = self.api_url + path
         where = f"Request Tracker {method} {url}"
-        response = _http.send(self._session, method, url, what=where, secrets=self._secrets, timeout=self.timeout,
+        response = _http.send(self._session, method, url, what=where, secrets=self._secrets, timeout=self.timeout, deadline=deadline,
                               reach="check that RT runs and the url is right", params=params, json=body)
         status = response.status_code
         if 200 <= status < 300:
-            if status == 204 or not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise self._error(f"{where}: HTTP {status} with a body that is not JSON; is the url RT's?", retryable=False,
-                                  status=status) from None
-        raise _http.status_error(
-            response, self._rt_message(response), what=where, secrets=self._secrets,
-            redirect="RT did not accept the credentials or the url is not RT's base URL (WebBaseURL + WebPath)",
-            refusal="RT will not accept this request as it is",
-            hints={401: ("RT rejected the credentials; check the token or username/password", False)})
+            return status, _http.json_answer(response, what=where, secrets=self._secrets)
+        raise _http.status_error(response, self._rt_message(response), what=where, secrets=self._secrets, redirect=_REDIRECT_HINT,
+                                 refusal="RT will not accept this request as it is", hints={401: (self._auth_hint, False, True)})
+
+    def _answer(self, deadline: float | None, method: str, path: str, shape: tuple[str, Any], **kwargs: Any) -> Any:
+        """The JSON answer of a call when it has the documented ``shape``, else a retryable, backend-wide BackendError."""
+        status, data = self._call(deadline, method, path, **kwargs)
+        expected, check = shape
+        if not check(status, data):
+            raise _http.shape_error(f"Request Tracker {method} {self.api_url}{path}", status, expected, data, self._secrets)
+        return data
 
     @staticmethod
     def _rt_message(response: Any) -> str:
@@ -160,7 +202,7 @@ class RtBackend:
         except ValueError:
             return _http.reason_of(response)
         if isinstance(data, dict) and data.get("message"):
-            return str(data["message"])[:300]
+            return single_line(data["message"], 300)
         return _http.reason_of(response)
 
     # helpers ----------------------------------------------------------------------------------------
@@ -170,18 +212,16 @@ class RtBackend:
             raise BackendError(f"Request Tracker ticket reference {value!r} is not a ticket number", retryable=False)
         return value
 
-    def _case_ref(self, ticket_id: str, warning: str | None = None) -> CaseRef:
-        return CaseRef(backend=BACKEND_NAME, ref=ticket_id, url=f"{self.web_url}/Ticket/Display.html?id={ticket_id}", warning=warning)
+    def _case_ref(self, ticket_id: str, status: Any, warning: str | None = None) -> CaseRef:
+        return CaseRef(backend=BACKEND_NAME, ref=ticket_id, url=f"{self.web_url}/Ticket/Display.html?id={ticket_id}", warning=warning,
+                       status=case_status(status))
 
     @staticmethod
     def _check_key(key: str) -> str:
         return check_key(key, "idempotency key", 150)
 
-    def _ticket(self, ticket_id: str) -> dict[str, Any]:
-        data = self._request("GET", f"/ticket/{ticket_id}")
-        if not isinstance(data, dict):
-            raise self._error(f"Request Tracker GET {self.api_url}/ticket/{ticket_id}: unexpected answer", retryable=False)
-        return data
+    def _ticket(self, deadline: float | None, ticket_id: str) -> dict[str, Any]:
+        return self._answer(deadline, "GET", f"/ticket/{ticket_id}", TICKET)
 
     def _key_of(self, ticket: dict[str, Any]) -> str | None:
         values = _cf_values(ticket.get("CustomFields"), self.key_field)
@@ -193,42 +233,65 @@ class RtBackend:
     def _matches(self, item: dict[str, Any], key: str) -> bool:
         return key in _cf_values(item.get("CustomFields"), self.key_field) or subject_tag(key) in str(item.get("Subject") or "")
 
-    def _put(self, ticket_id: str, changes: dict[str, Any]) -> list[str]:
-        messages = self._request("PUT", f"/ticket/{ticket_id}", body=changes)
+    def _put(self, deadline: float | None, ticket_id: str, changes: dict[str, Any]) -> None:
+        messages = self._answer(deadline, "PUT", f"/ticket/{ticket_id}", MESSAGES, body=changes)
         failures = _failures(messages)
         if failures:
             raise self._error(f"Request Tracker PUT {self.api_url}/ticket/{ticket_id} {sorted(changes)}: RT refused: "
                               f"{'; '.join(failures)[:500]}", retryable=False, status=200)
-        return [str(message) for message in messages or []]
 
-    def _set_status(self, ticket_id: str, status: str) -> None:
-        self._put(ticket_id, {"Status": status})
-        actual = self._ticket(ticket_id).get("Status")
+    def _set_status(self, deadline: float | None, ticket_id: str, status: str) -> None:
+        self._put(deadline, ticket_id, {"Status": status})
+        actual = self._ticket(deadline, ticket_id).get("Status")
         if actual != status:
             raise self._error(f"Request Tracker ticket {ticket_id}: status is {actual!r} after setting it to {status!r} "
                               f"({self.api_url}/ticket/{ticket_id}); check the queue's lifecycle and the user's rights",
                               retryable=False)
 
+    def _has_comment(self, deadline: float | None, ticket_id: str, marker: str) -> bool:
+        """True when the ticket's history (newest first, up to 1000 transactions) has a comment whose subject holds ``marker``."""
+        params = {"fields": "Type,Data", "orderby": "id", "order": "DESC", "per_page": 100}
+        for page in range(1, MAX_HISTORY_PAGES + 1):
+            data = self._answer(deadline, "GET", f"/ticket/{ticket_id}/history", ITEMS, params={**params, "page": page})
+            for item in data["items"]:
+                if isinstance(item, dict) and item.get("Type") == "Comment" and marker in str(item.get("Data") or ""):
+                    return True
+            if not data.get("next_page"):
+                return False
+        return False
+
+    def _comment_once(self, ctx: ActionContext, ticket_id: str, text: str) -> None:
+        """Add the internal comment of this action unless the history shows it was added already."""
+        marker = action_marker(ctx.action_id)
+        if self._has_comment(ctx.deadline, ticket_id, marker):
+            return
+        path = f"/ticket/{ticket_id}/comment"
+        messages = self._answer(ctx.deadline, "POST", path, COMMENTED,
+                                body={"Subject": marker, "Content": visible_controls(str(text)), "ContentType": "text/plain"})
+        failures = _failures(messages)
+        if failures:
+            raise self._error(f"Request Tracker POST {self.api_url}{path}: RT refused: {'; '.join(failures)[:500]}", retryable=False,
+                              status=201)
+
     # public API -------------------------------------------------------------------------------------
-    def find(self, key: str) -> CaseRef | None:
-        """The ticket carrying ``key`` (custom field or subject tag), resolved ones included, deleted ones not."""
-        key = self._check_key(key)
+    def find(self, ctx: ActionContext) -> CaseRef | None:
+        """The ticket carrying ``ctx.case_key`` (custom field or subject tag), resolved ones included, deleted ones not."""
+        key = self._check_key(ctx.case_key)
         query = (f"('CF.{{{self.key_field}}}' = {_sql_quote(key)} OR Subject LIKE {_sql_quote(subject_tag(key))}) "
                  "AND Status != 'deleted'")
         params = {"query": query, "fields": "Subject,Status,CustomFields", "orderby": "id", "order": "ASC", "per_page": 100}
         for page in range(1, MAX_SEARCH_PAGES + 1):
-            data = self._request("GET", "/tickets", params={**params, "page": page})
-            items = data.get("items") if isinstance(data, dict) else None
-            for item in items or []:
-                if isinstance(item, dict) and self._matches(item, key):
-                    return self._case_ref(str(item.get("id")))
-            if not isinstance(data, dict) or not data.get("next_page"):
+            data = self._answer(ctx.deadline, "GET", "/tickets", ITEMS, params={**params, "page": page})
+            for item in data["items"]:
+                if isinstance(item, dict) and self._matches(item, key) and _REF.match(str(item.get("id"))):
+                    return self._case_ref(str(item["id"]), item.get("Status"))
+            if not data.get("next_page"):
                 return None
         return None
 
-    def create(self, key: str, case: dict[str, Any]) -> CaseRef:
-        """Open a ticket for ``key`` unless one exists (then return it). ``case``: title, priority, due, body, requestor."""
-        key = self._check_key(key)
+    def create(self, ctx: ActionContext, case: dict[str, Any]) -> CaseRef:
+        """Open a ticket for ``ctx.case_key`` unless one exists (then return it). ``case``: title, priority, due, body, requestor."""
+        key = self._check_key(ctx.case_key)
         title = single_line(str(case.get("title") or ""))
         if not title:
             raise BackendError(f"case for {key!r} has no title", retryable=False)
@@ -248,62 +311,58 @@ class RtBackend:
             body["Due"] = rt_due(str(case["due"]))
         if case.get("requestor"):
             body["Requestor"] = single_line(str(case["requestor"]))
-        existing = self.find(key)
+        existing = self.find(ctx)
         if existing is not None:
             return existing
-        created = self._request("POST", "/ticket", body=body)
-        ticket_id = str(created.get("id")) if isinstance(created, dict) else ""
-        if not _REF.match(ticket_id):
-            raise self._error(f"Request Tracker POST {self.api_url}/ticket: answer without a ticket id", retryable=False)
-        ticket = self._ticket(ticket_id)
+        ticket_id = str(self._answer(ctx.deadline, "POST", "/ticket", CREATED, body=body)["id"])
+        ticket = self._ticket(ctx.deadline, ticket_id)
         warning = None
         if key not in _cf_values(ticket.get("CustomFields"), self.key_field):
             warning = (f"RT ticket {ticket_id} was created without custom field {self.key_field!r} (RT drops it silently when the field "
                        f"does not exist, is not applied to queue {self.queue!r}, or the user lacks SeeCustomField/ModifyCustomField); "
                        f"the subject tag {subject_tag(key)} still identifies it")
-        return self._case_ref(ticket_id, warning)
+        return self._case_ref(ticket_id, ticket.get("Status"), warning)
 
-    def comment(self, ref: CaseRef | str, text: str) -> None:
-        """Add an internal comment (plain text) to the ticket."""
-        ticket_id = self._ref(ref)
-        messages = self._request("POST", f"/ticket/{ticket_id}/comment",
-                                 body={"Content": visible_controls(str(text)), "ContentType": "text/plain"})
-        failures = _failures(messages)
-        if failures:
-            raise self._error(f"Request Tracker POST {self.api_url}/ticket/{ticket_id}/comment: RT refused: {'; '.join(failures)[:500]}",
-                              retryable=False, status=201)
+    def comment(self, ctx: ActionContext, ref: str, text: str) -> None:
+        """Add an internal comment (plain text, subject ``[action:<action id>]``) unless this action added it already."""
+        self._comment_once(ctx, self._ref(ref), text)
 
-    def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None) -> None:
-        """Set the ticket's priority (P1..P4) and add ``comment``; verified by re-reading the ticket."""
+    def update_priority(self, ctx: ActionContext, ref: str, priority: str, note: str | None) -> None:
+        """Set the ticket's priority (P1..P4) unless it has it (verified by re-reading), and add ``note`` once."""
         ticket_id = self._ref(ref)
         if priority not in PRIORITY_VALUES:
             raise BackendError(f"priority {priority!r} is not one of {', '.join(PRIORITY_VALUES)}", retryable=False)
-        self._put(ticket_id, {"Priority": PRIORITY_VALUES[priority]})
-        actual = self._ticket(ticket_id).get("Priority")
-        if str(actual) != str(PRIORITY_VALUES[priority]):
-            raise self._error(f"Request Tracker ticket {ticket_id}: priority is {actual!r} after setting it to "
-                              f"{PRIORITY_VALUES[priority]} ({priority})", retryable=False)
-        if comment:
-            self.comment(ticket_id, comment)
-
-    def resolve(self, ref: CaseRef | str, note: str | None = None) -> None:
-        """Comment ``note``, then set the status to resolved (verified)."""
-        ticket_id = self._ref(ref)
+        wanted = str(PRIORITY_VALUES[priority])
+        if str(self._ticket(ctx.deadline, ticket_id).get("Priority")) != wanted:
+            self._put(ctx.deadline, ticket_id, {"Priority": PRIORITY_VALUES[priority]})
+            actual = self._ticket(ctx.deadline, ticket_id).get("Priority")
+            if str(actual) != wanted:
+                raise self._error(f"Request Tracker ticket {ticket_id}: priority is {actual!r} after setting it to {wanted} ({priority})",
+                                  retryable=False)
         if note:
-            self.comment(ticket_id, note)
-        self._set_status(ticket_id, "resolved")
+            self._comment_once(ctx, ticket_id, note)
 
-    def reopen(self, ref: CaseRef | str, note: str | None = None) -> None:
-        """Set the status back to open (verified), then comment ``note``."""
+    def resolve(self, ctx: ActionContext, ref: str, note: str | None) -> None:
+        """Comment ``note`` once, then set the status to resolved (verified) unless it is resolved or rejected already."""
         ticket_id = self._ref(ref)
-        self._set_status(ticket_id, "open")
+        status = self._ticket(ctx.deadline, ticket_id).get("Status")
         if note:
-            self.comment(ticket_id, note)
+            self._comment_once(ctx, ticket_id, note)
+        if status not in RESOLVED_STATUSES:
+            self._set_status(ctx.deadline, ticket_id, "resolved")
+
+    def reopen(self, ctx: ActionContext, ref: str, note: str | None) -> None:
+        """Set the status back to open (verified) unless it is live already (new, open, stalled), then comment ``note`` once."""
+        ticket_id = self._ref(ref)
+        if self._ticket(ctx.deadline, ticket_id).get("Status") in RESOLVED_STATUSES:
+            self._set_status(ctx.deadline, ticket_id, "open")
+        if note:
+            self._comment_once(ctx, ticket_id, note)
 
     def get(self, ref: CaseRef | str) -> dict[str, Any]:
         """The ticket as ``{ref, status, priority (P1..P4), priority_value, subject, key, due (ISO Z or None), url}``."""
         ticket_id = self._ref(ref)
-        ticket = self._ticket(ticket_id)
+        ticket = self._ticket(None, ticket_id)
         due = ticket.get("Due")
         try:
             priority_value = int(ticket.get("Priority"))

@@ -10,9 +10,15 @@ Receivers check the signature with :func:`verify_signature` (or the same few lin
 and drop a delivery whose ``Idempotency-Key`` they have already processed.
 
 A webhook cannot be asked what it holds: :meth:`WebhookBackend.find` always returns None, so
-``create`` always posts and the receiver deduplicates by ``Idempotency-Key``. When the receiver's
-JSON answer to ``case.opened`` carries ``{"id": "..."}`` that id is the case's reference (sent back
-as ``ref`` in the later events), otherwise the key is.
+``create`` always posts and the receiver deduplicates by ``Idempotency-Key``:
+``<case key>:case.opened`` for the case, ``<case key>:<event>:<action id>`` for each later action
+(the same on every retry of that action). When the receiver's JSON answer to ``case.opened``
+carries ``{"id": "..."}`` that id is the case's reference (sent back as ``ref`` in the later
+events), otherwise the key is.
+
+A delivery counts when the receiver answers 2xx with an empty body or a JSON object; any other
+2xx body (an HTML page from a proxy or a login page, plain text) is a retryable failure, so a
+delivery a receiver never saw is not taken for done.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, has_controls, single_line, visible_controls
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseBackend, CaseRef
 
 BACKEND_NAME = "webhook"
 USER_AGENT = "imagicle.proactive-webhook-backend/1.0"
@@ -87,17 +93,14 @@ def verify_signature(secret: str | bytes, timestamp: str | int | None, body: byt
     return hmac.compare_digest(expected.lower(), "sha256=" + match.group(1).lower())
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-
-
-class WebhookBackend:
+class WebhookBackend(CaseBackend):
     """Cases as signed JSON POSTs to a receiver URL (HMAC-SHA256, one POST per action)."""
 
     name = BACKEND_NAME
+    readable = False
 
     def __init__(self, url: str, *, secret: str, timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
-                 extra_headers: dict[str, str] | None = None) -> None:
+                 extra_headers: dict[str, str] | None = None, allow_http: bool = False) -> None:
         _http.require_requests("webhook backend")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("webhook url must start with https:// (or http:// on a trusted network)", retryable=False)
@@ -115,6 +118,8 @@ class WebhookBackend:
             if not isinstance(value, str) or any(char in value for char in "\r\n\x00"):
                 raise BackendError(f"webhook extra_headers: the value of {name!r} must be a single-line string", retryable=False)
             headers[name] = value
+        if headers:  # the HMAC secret is never sent, but extra headers usually carry a credential
+            _http.refuse_clear_text(url, client="the webhook backend", credential="extra_headers", allow_http=allow_http)
         self.url = url
         self.safe_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "..." if parts.query else "", ""))
         self.timeout = float(timeout)
@@ -129,8 +134,8 @@ class WebhookBackend:
         return f"WebhookBackend(url={self.safe_url!r}, secret=<hidden>)"
 
     # HTTP --------------------------------------------------------------------------------------------
-    def _post(self, event: str, idempotency_key: str, document: dict[str, Any]) -> dict[str, Any] | None:
-        """Sign and POST one event; the receiver's JSON object answer (or None)."""
+    def _post(self, deadline: float | None, event: str, idempotency_key: str, document: dict[str, Any]) -> dict[str, Any] | None:
+        """Sign and POST one event; the receiver's JSON object answer (None for an empty body)."""
         stamp = str(int(time.time()))
         raw = json.dumps(dict(document, sent_at=datetime.fromtimestamp(int(stamp), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
                          separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -144,17 +149,16 @@ class WebhookBackend:
         where = f"webhook POST {self.safe_url} ({event})"
         # the exception's own text is left out: it may quote the url's query, which can carry a credential
         response = _http.send(self._session, "POST", self.url, what=where, secrets=self._secrets, timeout=self.timeout,
-                              reach="check that the receiver runs and the url is right", certificate="the receiver's", detail=False,
-                              data=raw, headers=headers)
+                              deadline=deadline, reach="check that the receiver runs and the url is right", certificate="the receiver's",
+                              detail=False, data=raw, headers=headers)
         status = response.status_code
         if 200 <= status < 300:
-            try:
-                data = response.json() if response.content else None
-            except ValueError:
-                return None
-            return data if isinstance(data, dict) else None
+            data = _http.json_answer(response, what=where, secrets=self._secrets)
+            if data is not None and not isinstance(data, dict):
+                raise _http.shape_error(where, status, "an empty body or a JSON object", data, self._secrets)
+            return data
         refused = ("the receiver refused the delivery: check the shared secret, extra_headers and the clocks (timestamp tolerance)",
-                   False)
+                   False, True)
         raise _http.status_error(
             response, single_line(response.text[:200]) if response.content else _http.reason_of(response), what=where,
             secrets=self._secrets, redirect="redirects are not followed; set url to the final address",
@@ -168,25 +172,22 @@ class WebhookBackend:
     def _ref(self, ref: CaseRef | str) -> str:
         return self._check_key(ref.ref if isinstance(ref, CaseRef) else str(ref), "webhook case reference")
 
-    def _follow_up(self, event: str, ref: CaseRef | str, case: dict[str, Any], key: str | None, action_id: str | None) -> None:
-        """POST an event about an existing case; its Idempotency-Key is stable for the same action."""
+    def _follow_up(self, ctx: ActionContext, event: str, ref: str, case: dict[str, Any]) -> None:
+        """POST an event about an existing case; its Idempotency-Key ``<case key>:<event>:<action id>`` is stable per action."""
         ref_value = self._ref(ref)
-        case_key = self._check_key(key) if key is not None else ref_value
-        if action_id is not None:
-            suffix = self._check_key(action_id, "action id")
-        else:
-            suffix = hashlib.sha256(_canonical([event, ref_value, case])).hexdigest()[:16]
-        self._post(event, f"{case_key}:{event}:{suffix}", {"event": event, "key": case_key, "ref": ref_value, "case": case})
+        case_key = self._check_key(ctx.case_key)
+        action_id = self._check_key(ctx.action_id, "action id")
+        self._post(ctx.deadline, event, f"{case_key}:{event}:{action_id}", {"event": event, "key": case_key, "ref": ref_value, "case": case})
 
     # public API -------------------------------------------------------------------------------------
-    def find(self, key: str) -> CaseRef | None:
+    def find(self, ctx: ActionContext) -> CaseRef | None:
         """Always None: a webhook cannot be asked; the receiver deduplicates ``case.opened`` by Idempotency-Key."""
-        self._check_key(key)
+        self._check_key(ctx.case_key)
         return None
 
-    def create(self, key: str, case: dict[str, Any]) -> CaseRef:
-        """POST ``case.opened`` (Idempotency-Key ``<key>:case.opened``); the ref is the receiver's ``id`` or the key."""
-        key = self._check_key(key)
+    def create(self, ctx: ActionContext, case: dict[str, Any]) -> CaseRef:
+        """POST ``case.opened`` (Idempotency-Key ``<case key>:case.opened``); the ref is the receiver's ``id`` or the key."""
+        key = self._check_key(ctx.case_key)
         title = single_line(str(case.get("title") or ""))[:TITLE_MAX]
         if not title:
             raise BackendError(f"case for {key!r} has no title", retryable=False)
@@ -199,7 +200,8 @@ class WebhookBackend:
             "due": single_line(str(case["due"])) if case.get("due") else None,
             "body": visible_controls(str(case.get("body") or title)),
         }
-        answer = self._post("case.opened", f"{key}:case.opened", {"event": "case.opened", "key": key, "ref": None, "case": body})
+        answer = self._post(ctx.deadline, "case.opened", f"{key}:case.opened",
+                            {"event": "case.opened", "key": key, "ref": None, "case": body})
         ref, url, warning = key, None, None
         if answer is not None:
             given = answer.get("id")
@@ -215,25 +217,23 @@ class WebhookBackend:
                 url = link
         return CaseRef(backend=BACKEND_NAME, ref=ref, url=url, warning=warning)
 
-    def comment(self, ref: CaseRef | str, text: str, *, key: str | None = None, action_id: str | None = None) -> None:
+    def comment(self, ctx: ActionContext, ref: str, text: str) -> None:
         """POST ``case.commented`` with ``{"comment": text}``."""
-        self._follow_up("case.commented", ref, {"comment": visible_controls(str(text))}, key, action_id)
+        self._follow_up(ctx, "case.commented", ref, {"comment": visible_controls(str(text))})
 
-    def update_priority(self, ref: CaseRef | str, priority: str, comment: str | None = None, *, key: str | None = None,
-                        action_id: str | None = None) -> None:
-        """POST ``case.updated`` with ``{"priority": P1..P4, "comment": comment}``."""
+    def update_priority(self, ctx: ActionContext, ref: str, priority: str, note: str | None) -> None:
+        """POST ``case.updated`` with ``{"priority": P1..P4, "comment": note}``."""
         if priority not in PRIORITIES:
             raise BackendError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}", retryable=False)
-        self._follow_up("case.updated", ref, {"priority": priority, "comment": visible_controls(str(comment)) if comment else None},
-                        key, action_id)
+        self._follow_up(ctx, "case.updated", ref, {"priority": priority, "comment": visible_controls(str(note)) if note else None})
 
-    def resolve(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
+    def resolve(self, ctx: ActionContext, ref: str, note: str | None) -> None:
         """POST ``case.resolved`` with ``{"note": note}``."""
-        self._follow_up("case.resolved", ref, {"note": visible_controls(str(note)) if note else None}, key, action_id)
+        self._follow_up(ctx, "case.resolved", ref, {"note": visible_controls(str(note)) if note else None})
 
-    def reopen(self, ref: CaseRef | str, note: str | None = None, *, key: str | None = None, action_id: str | None = None) -> None:
+    def reopen(self, ctx: ActionContext, ref: str, note: str | None) -> None:
         """POST ``case.reopened`` with ``{"note": note}``."""
-        self._follow_up("case.reopened", ref, {"note": visible_controls(str(note)) if note else None}, key, action_id)
+        self._follow_up(ctx, "case.reopened", ref, {"note": visible_controls(str(note)) if note else None})
 
     def get(self, ref: CaseRef | str) -> dict[str, Any]:
         """What is known without asking the receiver (a webhook cannot be read back): the ref; the rest is None."""

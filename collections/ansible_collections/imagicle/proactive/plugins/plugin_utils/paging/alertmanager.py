@@ -11,9 +11,13 @@ Alertmanager expects its clients to re-send active alerts every 30 s to 3 min an
 that was posted without ``endsAt`` once ``resolve_timeout`` (default 5 min) passes without a re-send.
 The proactive job runs every few minutes or less often, so :meth:`AlertmanagerPager.trigger` sets
 ``endsAt`` to now + ``hold_hours`` (default a week): the page stays active between runs, and still
-resolves on its own if the job stops running for good. :meth:`AlertmanagerPager.resolve` posts the
+resolves on its own if the job stops running for good. :meth:`AlertmanagerPager.clear` posts the
 same labels and annotations with ``endsAt`` = now (annotations are re-sent because the last post's
 annotations are what the resolved notification carries).
+
+An answer counts when it is 2xx with an empty body (what Alertmanager sends) or JSON; an HTML page
+or another body (a proxy's or a login page) is a retryable failure. 401, 403 and redirects mean a
+person must fix the credentials or the url: not retryable, and backend-wide.
 
 Host-supplied text (summary, host, customer, rule) is sent as single-line plain text: Alertmanager
 does not evaluate alert values as templates, and nothing here builds templates from them.
@@ -28,7 +32,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Pager
 
 PAGER_NAME = "alertmanager"
 ALERT_NAME = "ImagicleProactiveP1"
@@ -101,13 +105,14 @@ def build_alert(dedup_key: str, page: dict[str, Any], ends_at: datetime, starts_
     return alert
 
 
-class AlertmanagerPager:
-    """Pages as Alertmanager alerts: ``trigger`` keeps one alert active per dedup key, ``resolve`` ends it."""
+class AlertmanagerPager(Pager):
+    """Pages as Alertmanager alerts: ``trigger`` keeps one alert active per dedup key, ``clear`` ends it."""
 
     name = PAGER_NAME
 
     def __init__(self, url: str, *, timeout: float = 10.0, ca_path: str | None = None, validate_certs: bool = True,
-                 username: str | None = None, password: str | None = None, hold_hours: float = 168.0) -> None:
+                 username: str | None = None, password: str | None = None, hold_hours: float = 168.0,
+                 allow_http: bool = False) -> None:
         _http.require_requests("Alertmanager pager")
         if not isinstance(url, str) or not re.match(r"^https?://[^/]", url):
             raise BackendError("Alertmanager url must start with http:// or https:// (e.g. http://alertmanager:9093)", retryable=False)
@@ -115,6 +120,8 @@ class AlertmanagerPager:
             raise BackendError("Alertmanager url must not contain credentials: give them as username/password", retryable=False)
         if bool(username) != bool(password):
             raise BackendError("Alertmanager pager: username and password must both be given, or neither", retryable=False)
+        if username:
+            _http.refuse_clear_text(url, client="the Alertmanager pager", credential="the password", allow_http=allow_http)
         try:
             hold = float(hold_hours)
         except (TypeError, ValueError):
@@ -130,41 +137,44 @@ class AlertmanagerPager:
         self.alerts_url = base + "/api/v2/alerts"
         self.timeout = float(timeout)
         self.hold = timedelta(hours=hold)
-        self._secrets = _http.Secrets((password,))
+        self._secrets = _http.credential_secrets(username=username, password=password)
         self._session = _http.new_session(USER_AGENT, auth=_http.BasicAuth(username, password) if username else None, ca_path=ca_path,
                                           validate_certs=validate_certs)
 
     def __repr__(self) -> str:
         return f"AlertmanagerPager(url={self.url!r}, hold_hours={self.hold.total_seconds() / 3600:g})"
 
-    def _post(self, alerts: list[dict[str, Any]]) -> None:
-        """POST the alerts; a BackendError unless Alertmanager answers 2xx."""
+    def _post(self, ctx: ActionContext, alerts: list[dict[str, Any]]) -> None:
+        """POST the alerts; a BackendError unless Alertmanager answers 2xx with an empty body or JSON."""
         where = f"Alertmanager POST {self.alerts_url}"
         response = _http.send(self._session, "POST", self.alerts_url, what=where, secrets=self._secrets, timeout=self.timeout,
-                              reach="check that Alertmanager runs and the url is right", json=alerts)
+                              deadline=ctx.deadline, reach="check that Alertmanager runs and the url is right", json=alerts)
         if 200 <= response.status_code < 300:
+            _http.json_answer(response, what=where, secrets=self._secrets)
             return
-        refused = ("the credentials were not accepted; check username/password", False)
+        refused = ("the credentials were not accepted; check username/password (and the proxy or --web.config.file in front of "
+                   "Alertmanager)", False, True)
         raise _http.status_error(response, _am_message(response), what=where, secrets=self._secrets,
-                                 redirect="give Alertmanager's base URL (its --web.external-url)",
+                                 redirect="give Alertmanager's base URL (its --web.external-url), not a login page's",
                                  refusal="Alertmanager will not accept this alert as it is", hints={401: refused, 403: refused})
 
-    def trigger(self, dedup_key: str, page: dict[str, Any]) -> str:
+    def trigger(self, ctx: ActionContext, dedup_key: str, page: dict[str, Any]) -> str:
         """Post the page as an active alert (until now + hold_hours); returns the dedup key. Repeating it is harmless."""
         dedup_key = check_dedup_key(dedup_key)
         now = datetime.now(timezone.utc)
         # startsAt must be sent: given only endsAt, Alertmanager sets startsAt = endsAt (a week ahead). Overlapping the
         # stored alert's active range, the post is merged into it and the earliest startsAt is kept.
-        self._post([build_alert(dedup_key, page, now + self.hold, starts_at=now)])
+        self._post(ctx, [build_alert(dedup_key, page, now + self.hold, starts_at=now)])
         return dedup_key
 
-    def resolve(self, dedup_key: str, page: dict[str, Any]) -> None:
+    def clear(self, ctx: ActionContext, dedup_key: str, page: dict[str, Any]) -> None:
         """Post the same labels and annotations with endsAt = now: Alertmanager sends the resolved notification.
 
         startsAt is not sent (Alertmanager sets it to endsAt; merged into the firing alert, whose earlier start is kept).
+        Repeating it is harmless.
         """
         dedup_key = check_dedup_key(dedup_key)
-        self._post([build_alert(dedup_key, page, datetime.now(timezone.utc))])
+        self._post(ctx, [build_alert(dedup_key, page, datetime.now(timezone.utc))])
 
 
 def _am_message(response: Any) -> str:

@@ -4,10 +4,12 @@
 """Paging the on-call engineer through PagerDuty (Events API v2, ``POST /v2/enqueue``).
 
 ``trigger`` sends an alert event with our dedup key, so repeating it while the alert is open only
-adds a log entry to the same PagerDuty alert; ``resolve`` sends ``routing_key``, ``event_action``
-and ``dedup_key`` only, as documented. PagerDuty answers 202 when it accepted the event (ingest is
-asynchronous), 400 for an invalid event (never retried), 429 when rate limited and 5xx on its side
-(both retried later, as are network errors).
+adds a log entry to the same PagerDuty alert; ``clear`` sends a resolve event: ``routing_key``,
+``event_action`` and ``dedup_key`` only, as documented. PagerDuty answers 202 with
+``{"status": "success", ...}`` when it accepted the event (ingest is asynchronous): only that
+counts, any other 2xx (an HTML page from a proxy, another body) is a retryable failure. 400 is an
+invalid event (never retried), 429 rate limiting and 5xx PagerDuty's side (both retried later, as
+are network errors).
 
 The routing (integration) key travels in the request body; it never appears in errors or reprs.
 Host-supplied text (summary, host, customer, rule) is sent as single-line plain text.
@@ -21,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, single_line
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Pager
 
 PAGER_NAME = "pagerduty"
 DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -73,13 +75,13 @@ def trigger_payload(dedup_key: str, page: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class PagerDutyPager:
-    """Pages as PagerDuty alert events; the dedup key identifies the alert across trigger and resolve."""
+class PagerDutyPager(Pager):
+    """Pages as PagerDuty alert events; the dedup key identifies the alert across trigger and clear (resolve)."""
 
     name = PAGER_NAME
 
     def __init__(self, routing_key: str, *, url: str = DEFAULT_URL, timeout: float = 10.0, ca_path: str | None = None,
-                 validate_certs: bool = True) -> None:
+                 validate_certs: bool = True, allow_http: bool = False) -> None:
         _http.require_requests("PagerDuty pager")
         if not isinstance(routing_key, str) or not routing_key.strip() or re.search(r"[\s\x00-\x1f\x7f-\x9f]", routing_key):
             raise BackendError("PagerDuty routing key is empty or contains blanks: give the 32-character integration key of an "
@@ -88,6 +90,7 @@ class PagerDutyPager:
             raise BackendError(f"PagerDuty url must start with http:// or https:// (default {DEFAULT_URL})", retryable=False)
         if "@" in urlsplit(url).netloc:
             raise BackendError("PagerDuty url must not contain credentials", retryable=False)
+        _http.refuse_clear_text(url, client="the PagerDuty pager", credential="the routing key", allow_http=allow_http)
         self.url = url
         self.timeout = float(timeout)
         self._routing_key = routing_key
@@ -97,21 +100,26 @@ class PagerDutyPager:
     def __repr__(self) -> str:
         return f"PagerDutyPager(url={self.url!r}, routing_key=<hidden>)"
 
-    def _send(self, event: dict[str, Any]) -> None:
-        """POST one event; a BackendError unless PagerDuty answers 2xx (202: accepted)."""
+    def _send(self, ctx: ActionContext, event: dict[str, Any]) -> None:
+        """POST one event; a BackendError unless PagerDuty answers 202 with ``{"status": "success"}``."""
         where = f"PagerDuty POST {self.url} ({event['event_action']} {event['dedup_key']!r})"
         response = _http.send(self._session, "POST", self.url, what=where, secrets=self._secrets, timeout=self.timeout,
-                              reach="check the url and the network (proxy) to PagerDuty", json=event)
-        if 200 <= response.status_code < 300:
+                              deadline=ctx.deadline, reach="check the url and the network (proxy) to PagerDuty", json=event)
+        status = response.status_code
+        if 200 <= status < 300:
+            data = _http.json_answer(response, what=where, secrets=self._secrets)
+            if status != 202 or not isinstance(data, dict) or data.get("status") != "success":
+                raise _http.shape_error(where, status, 'HTTP 202 with {"status": "success"}', data, self._secrets)
             return
         raise _http.status_error(
             response, _pd_message(response), what=where, secrets=self._secrets, redirect=f"check the url (default {DEFAULT_URL})",
             refusal="PagerDuty will not accept this event as it is",
-            hints={400: ("PagerDuty rejected the event; check the routing key (an Events API v2 integration key) and the page", False),
+            hints={400: ("PagerDuty rejected the event; check the routing key (an Events API v2 integration key) and the page", False,
+                         False),
                    429: ("rate limited by PagerDuty (about 120 events a minute per integration key); the event was not accepted; "
-                         "will retry later", True)})
+                         "will retry later", True, True)})
 
-    def trigger(self, dedup_key: str, page: dict[str, Any]) -> str:
+    def trigger(self, ctx: ActionContext, dedup_key: str, page: dict[str, Any]) -> str:
         """Send a trigger event for ``page``; returns the dedup key. Repeating it while the alert is open is harmless."""
         dedup_key = check_dedup_key(dedup_key)
         event: dict[str, Any] = {
@@ -125,13 +133,13 @@ class PagerDutyPager:
         if case_url:
             text = single_line(page.get("case_ref"), FIELD_MAX)
             event["links"] = [{"href": case_url, "text": f"Case {text}" if text else "Case"}]
-        self._send(event)
+        self._send(ctx, event)
         return dedup_key
 
-    def resolve(self, dedup_key: str, page: dict[str, Any]) -> None:
-        """Send a resolve event (routing_key, event_action, dedup_key only). ``page`` is not sent."""
+    def clear(self, ctx: ActionContext, dedup_key: str, page: dict[str, Any]) -> None:
+        """Send a resolve event (routing_key, event_action, dedup_key only). ``page`` is not sent. Repeating it is harmless."""
         dedup_key = check_dedup_key(dedup_key)
-        self._send({"routing_key": self._routing_key, "event_action": "resolve", "dedup_key": dedup_key})
+        self._send(ctx, {"routing_key": self._routing_key, "event_action": "resolve", "dedup_key": dedup_key})
 
 
 def _pd_message(response: Any) -> str:

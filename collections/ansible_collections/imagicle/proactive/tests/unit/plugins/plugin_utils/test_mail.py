@@ -5,7 +5,8 @@
 
 The server requires STARTTLS before anything else and AUTH (LOGIN/PLAIN) before MAIL, with a
 self-signed certificate made by the ``openssl`` CLI; a second, unrelated certificate plays the
-wrong CA. Everything stays on loopback.
+wrong CA. Servers that greet a byte at a time (``SlowPeer``) check the total deadline. Everything
+stays on loopback.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
+import time
 import traceback
 
 import pytest
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Notifier
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import (
+    Mailer,
     SmtpSettings,
     build_message,
     mail_language,
@@ -29,6 +33,8 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import (
     render_customer_mail,
     send_mail,
 )
+
+from ._slow_peers import SlowPeer
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 aiosmtpd_smtp = pytest.importorskip("aiosmtpd.smtp")
@@ -328,7 +334,7 @@ def test_wrong_password_is_not_retryable_and_secret_free(submission, certs):
     with pytest.raises(BackendError) as caught:
         send(settings)
     error = caught.value
-    assert error.retryable is False and error.status == 535
+    assert error.retryable is False and error.status == 535 and error.backend_wide is True
     assert "535" in error.message and "check username and password" in error.message
     everything = " ".join([str(error), repr(error), "".join(traceback.format_exception(error))])
     assert wrong not in everything and PASSWORD not in everything
@@ -348,9 +354,9 @@ def test_silent_server_times_out_retryable(certs):
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)  # the kernel accepts the connection; nobody ever sends a greeting
         settings = settings_for(silent.getsockname()[1], certs, timeout=0.5)
-        with pytest.raises(BackendError, match="no answer within 0.5 s") as caught:
+        with pytest.raises(BackendError, match="no complete answer within 0.5 s") as caught:
             send(settings)
-    assert caught.value.retryable is True
+    assert (caught.value.retryable, caught.value.backend_wide) == (True, True)
     assert_secret_free(caught.value)
 
 
@@ -359,13 +365,13 @@ def test_4xx_reply_is_retryable_5xx_is_not(start_server, certs):
                         require_starttls=True, authenticator=authenticator, auth_required=True)
     with pytest.raises(BackendError) as caught:
         send(settings_for(busy, certs))
-    assert caught.value.retryable is True and caught.value.status == 451
+    assert caught.value.retryable is True and caught.value.status == 451 and caught.value.backend_wide is False
     assert_secret_free(caught.value)
     unknown = start_server(Sink(rcpt_reply="550 5.1.1 Mailbox unavailable"), tls_context=server_tls_context(certs),
                            require_starttls=True, authenticator=authenticator, auth_required=True)
     with pytest.raises(BackendError, match="550") as caught:
         send(settings_for(unknown, certs))
-    assert caught.value.retryable is False and caught.value.status == 550
+    assert caught.value.retryable is False and caught.value.status == 550 and caught.value.backend_wide is False
     assert_secret_free(caught.value)
 
 
@@ -441,3 +447,90 @@ def test_password_never_in_repr():
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings) and PASSWORD not in f"{settings}"
     assert "password" not in repr(settings)
     assert USER in repr(settings)
+
+
+# the notifier the outbox calls ---------------------------------------------------------------------------
+def test_mailer_is_the_notifier_and_delivers_with_the_action_id_as_message_id(submission, certs):
+    port, sink = submission
+    mailer = Mailer(settings_for(port, certs))
+    assert isinstance(mailer, Notifier) and mailer.name == "mail"
+    opened = ActionContext(case_key="fp-ias-a-disk-20261127T100000Z", action_id="fp-ias-a-disk-20261127T100000Z:mail:open")
+    mailer.deliver(opened, {"event": "open", "to": CUSTOMER, "language": "it", "case": case(), "thread_key": None})
+    resolved = ActionContext(case_key=opened.case_key, action_id=f"{opened.case_key}:mail:resolve")
+    mailer.deliver(resolved, {"event": "resolve", "to": CUSTOMER, "language": "en", "case": case(), "thread_key": opened.action_id})
+    first, second = sink.messages[0][2], sink.messages[1][2]
+    assert first["Message-ID"] == message_id(opened.action_id) and first["In-Reply-To"] is None
+    assert first["Subject"].startswith("[Segnalazione 4711] Aperta: ")
+    assert second["Message-ID"] == message_id(resolved.action_id)
+    assert second["In-Reply-To"] == second["References"] == first["Message-ID"]
+    assert second["Subject"].startswith("[Case 4711] Resolved: ")
+    assert repr(mailer) == f"Mailer(127.0.0.1:{port})"
+
+
+def test_mailer_refuses_a_message_that_is_not_a_dict():
+    mailer = Mailer(SmtpSettings(host="localhost", security="none", sender=SENDER))
+    with pytest.raises(BackendError) as caught:
+        mailer.deliver(ActionContext(case_key="k", action_id="k:mail:open"), ["open"])
+    assert caught.value.retryable is False
+
+
+# deadlines -----------------------------------------------------------------------------------------------
+@pytest.fixture
+def slow_smtp():
+    started = []
+
+    def start(greeting, interval):
+        peer = SlowPeer([(greeting, interval)], speaks_first=True)
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.close()
+
+
+def test_a_server_dripping_its_greeting_is_cut_off_at_the_total_deadline(slow_smtp):
+    """Each byte comes well within the per-read timeout; only the total deadline ends the conversation."""
+    peer = slow_smtp(b"220 " + b"x" * 400 + b" ESMTP\r\n", 0.05)
+    settings = SmtpSettings(host="127.0.0.1", port=peer.port, security="none", sender=SENDER, timeout=0.6)
+    started = time.monotonic()
+    with pytest.raises(BackendError) as caught:
+        send(settings)
+    took = time.monotonic() - started
+    assert (caught.value.retryable, caught.value.backend_wide) == (True, True)
+    assert caught.value.message == f"SMTP 127.0.0.1:{peer.port} (none): no complete answer within 0.6 s; will retry"
+    assert 0.5 < took < 1.5
+    assert not any(isinstance(thread, threading.Timer) and thread.is_alive() for thread in threading.enumerate())
+
+
+def test_a_tls_handshake_that_never_ends_is_cut_off(slow_smtp, certs):
+    peer = slow_smtp(None, 0)  # implicit TLS: the client speaks first (ClientHello) and never hears back
+    settings = settings_for(peer.port, certs, security="tls", timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(BackendError) as caught:
+        send(settings)
+    assert caught.value.retryable is True and "no complete answer within 0.5 s" in caught.value.message
+    assert time.monotonic() - started < 1.5
+    assert_secret_free(caught.value)
+
+
+def test_the_action_deadline_wins_when_it_comes_first(slow_smtp, certs):
+    peer = slow_smtp(b"220 " + b"x" * 400 + b"\r\n", 0.05)
+    mailer = Mailer(SmtpSettings(host="127.0.0.1", port=peer.port, security="none", sender=SENDER, timeout=30))
+    started = time.monotonic()
+    with pytest.raises(BackendError) as caught:
+        mailer.deliver(ActionContext(case_key="k", action_id="k:mail:open", deadline=started + 0.4),
+                       {"event": "open", "to": CUSTOMER, "language": "en", "case": case(), "thread_key": None})
+    assert (caught.value.retryable, caught.value.backend_wide) == (True, False)
+    assert "no complete answer within 0." in caught.value.message
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_deadline_already_past_sends_nothing(submission, certs):
+    port, sink = submission
+    mailer = Mailer(settings_for(port, certs))
+    with pytest.raises(BackendError) as caught:
+        mailer.deliver(ActionContext(case_key="k", action_id="k:mail:open", deadline=time.monotonic() - 1),
+                       {"event": "open", "to": CUSTOMER, "language": "en", "case": case(), "thread_key": None})
+    assert caught.value.retryable is True and "deadline" in caught.value.message
+    assert sink.messages == []

@@ -15,13 +15,15 @@ status the test forces (429, 5xx).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.pagerduty import PagerDutyPager
 
 ROUTING_KEY = "R0UT1NGK3Y0123456789abcdefSECRET"  # 32 characters, searched for in every message
@@ -36,6 +38,7 @@ PAGE = {
     "case_url": "https://rt.example.net/Ticket/Display.html?id=4711",
 }
 SEVERITIES = ("critical", "error", "warning", "info")
+CTX = ActionContext(case_key="fp-1-20261127T100000Z", action_id="fp-1-20261127T100000Z:page")
 
 
 def validate(event) -> list[str]:
@@ -84,6 +87,7 @@ class EventsApi(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.requests: list[dict] = []
         self.forced: list[int] = []
+        self.answers: list[tuple[int, str, bytes]] = []  # (status, content type, body) for the next requests
         self.hold = threading.Event()
         self.hold.set()
         self.lock = threading.Lock()
@@ -113,6 +117,15 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append({"path": self.path, "headers": dict(self.headers), "raw": raw})
             forced = self.server.forced.pop(0) if self.server.forced else None
+            answer = self.server.answers.pop(0) if self.server.answers else None
+        if answer is not None:
+            status, content_type, body = answer
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path != "/v2/enqueue":
             self._answer(404, {"status": "Not Found", "message": "Not Found"})
             return
@@ -188,7 +201,7 @@ def test_contract_server_rejects_what_the_docs_call_invalid():
 
 # trigger ---------------------------------------------------------------------------------------------
 def test_trigger_sends_the_documented_event_and_returns_the_dedup_key(api, pager):
-    assert pager.trigger("case-fp-1", PAGE) == "case-fp-1"
+    assert pager.trigger(CTX, "case-fp-1", PAGE) == "case-fp-1"
     assert len(api.requests) == 1
     request = api.requests[0]
     assert request["path"] == "/v2/enqueue"
@@ -214,7 +227,7 @@ def test_trigger_sends_the_documented_event_and_returns_the_dedup_key(api, pager
 
 
 def test_trigger_without_a_case_yet(api, pager):
-    pager.trigger("case-fp-2", {**PAGE, "case_ref": None, "case_url": None})
+    pager.trigger(CTX, "case-fp-2", {**PAGE, "case_ref": None, "case_url": None})
     event = sent(api)
     assert "links" not in event
     assert event["payload"]["custom_details"]["case_ref"] is None
@@ -222,7 +235,7 @@ def test_trigger_without_a_case_yet(api, pager):
 
 
 def test_long_summary_is_truncated_to_1024_characters_and_accepted(api, pager):
-    pager.trigger("case-fp-3", {**PAGE, "summary": "é" * 3000})
+    pager.trigger(CTX, "case-fp-3", {**PAGE, "summary": "é" * 3000})
     summary = sent(api)["payload"]["summary"]
     assert len(summary) <= 1024
     assert summary.startswith("é" * 1000) and summary.endswith("...")
@@ -230,26 +243,26 @@ def test_long_summary_is_truncated_to_1024_characters_and_accepted(api, pager):
 
 def test_host_text_is_one_line_of_plain_data(api, pager):
     page = {**PAGE, "summary": "disk {{ lookup('env','HOME') }}\nFULL\r\x1b[31m <b>x</b>", "host": "ias-01\nevil"}
-    pager.trigger("case-fp-4", page)
+    pager.trigger(CTX, "case-fp-4", page)
     payload = sent(api)["payload"]
     assert payload["summary"] == "disk {{ lookup('env','HOME') }} FULL [31m <b>x</b>"
     assert payload["source"] == "ias-01 evil"
 
 
 def test_source_falls_back_when_the_host_is_unknown(api, pager):
-    pager.trigger("case-fp-5", {**PAGE, "host": ""})
+    pager.trigger(CTX, "case-fp-5", {**PAGE, "host": ""})
     assert sent(api)["payload"]["source"] == "acme"
 
 
 def test_retriggering_sends_the_same_dedup_key(api, pager):
-    pager.trigger("case-fp-6", PAGE)
-    pager.trigger("case-fp-6", PAGE)
+    pager.trigger(CTX, "case-fp-6", PAGE)
+    pager.trigger(CTX, "case-fp-6", PAGE)
     assert [sent(api, index)["dedup_key"] for index in range(2)] == ["case-fp-6", "case-fp-6"]
 
 
-# resolve ---------------------------------------------------------------------------------------------
-def test_resolve_carries_only_routing_key_action_and_dedup_key(api, pager):
-    assert pager.resolve("case-fp-7", PAGE) is None
+# clear (a resolve event) ---------------------------------------------------------------------------------------------
+def test_clear_carries_only_routing_key_action_and_dedup_key(api, pager):
+    assert pager.clear(CTX, "case-fp-7", PAGE) is None
     assert sent(api) == {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "case-fp-7"}
 
 
@@ -257,7 +270,7 @@ def test_resolve_carries_only_routing_key_action_and_dedup_key(api, pager):
 def test_invalid_event_400_is_not_retryable(api):
     pager = PagerDutyPager("R0UT1NGK3Y-too-short-SECRET", url=api.url)
     with pytest.raises(BackendError) as caught:
-        pager.trigger("case-fp-8", PAGE)
+        pager.trigger(CTX, "case-fp-8", PAGE)
     error = caught.value
     assert error.retryable is False
     assert error.status == 400
@@ -270,30 +283,30 @@ def test_invalid_event_400_is_not_retryable(api):
 def test_rate_limit_and_server_errors_are_retryable(api, pager, status):
     api.forced.append(status)
     with pytest.raises(BackendError) as caught:
-        pager.trigger("case-fp-9", PAGE)
+        pager.trigger(CTX, "case-fp-9", PAGE)
     assert caught.value.retryable is True
     assert caught.value.status == status
     assert_no_secret(caught.value.message, repr(caught.value))
     if status == 429:
         assert "rate limited" in caught.value.message
-    pager.trigger("case-fp-9", PAGE)  # the next attempt goes through
+    pager.trigger(CTX, "case-fp-9", PAGE)  # the next attempt goes through
     assert len(api.requests) == 2
 
 
-def test_resolve_errors_are_classified_alike(api, pager):
+def test_clear_errors_are_classified_alike(api, pager):
     api.forced.append(503)
     with pytest.raises(BackendError) as caught:
-        pager.resolve("case-fp-10", PAGE)
+        pager.clear(CTX, "case-fp-10", PAGE)
     assert caught.value.retryable is True
     with pytest.raises(BackendError) as caught:
-        PagerDutyPager("short-SECRET", url=api.url).resolve("case-fp-10", PAGE)
+        PagerDutyPager("short-SECRET", url=api.url).clear(CTX, "case-fp-10", PAGE)
     assert caught.value.retryable is False and caught.value.status == 400
 
 
 def test_connection_refused_is_retryable():
     url = f"http://127.0.0.1:{free_port()}/v2/enqueue"
     with pytest.raises(BackendError) as caught:
-        PagerDutyPager(ROUTING_KEY, url=url, timeout=5.0).trigger("case-fp-11", PAGE)
+        PagerDutyPager(ROUTING_KEY, url=url, timeout=5.0).trigger(CTX, "case-fp-11", PAGE)
     assert caught.value.retryable is True
     assert caught.value.status is None
     assert url in caught.value.message
@@ -305,31 +318,78 @@ def test_no_answer_in_time_is_retryable(api):
     pager = PagerDutyPager(ROUTING_KEY, url=api.url, timeout=0.5)
     try:
         with pytest.raises(BackendError) as caught:
-            pager.trigger("case-fp-12", PAGE)
+            pager.trigger(CTX, "case-fp-12", PAGE)
     finally:
         api.hold.set()
     assert caught.value.retryable is True
-    assert "no answer" in caught.value.message
+    assert "no complete answer within 0.5 s" in caught.value.message
     assert_no_secret(caught.value.message)
+
+
+@pytest.mark.parametrize("status, content_type, body, text", [
+    (200, "application/json", b'{"status": "success", "message": "Event processed", "dedup_key": "k"}', "got '{\"status\": \"success\""),
+    (202, "application/json", b'{"status": "queued"}', 'the answer is not HTTP 202 with {"status": "success"}'),
+    (202, "application/json", b"", "(got no body)"),
+    (202, "text/html", b"<html><body>Proxy login</body></html>", "HTML page (HTTP 202) instead of JSON: a login page or a proxy?"),
+    (200, "text/plain", b"accepted", "HTTP 200 with a body that is not JSON ('accepted')"),
+])
+def test_only_202_with_status_success_counts(api, pager, status, content_type, body, text):
+    api.answers.append((status, content_type, body))
+    with pytest.raises(BackendError) as caught:
+        pager.trigger(CTX, "case-fp-15", PAGE)
+    assert (caught.value.retryable, caught.value.backend_wide, caught.value.status) == (True, True, status)
+    assert text in caught.value.message
+    assert_no_secret(caught.value.message, repr(caught.value))
+
+
+def test_a_deadline_already_past_sends_nothing(api, pager):
+    late = ActionContext(case_key="k", action_id="k:page", deadline=time.monotonic() - 1)
+    with pytest.raises(BackendError) as caught:
+        pager.trigger(late, "case-fp-16", PAGE)
+    assert caught.value.retryable is True and "deadline" in caught.value.message
+    assert api.requests == []
+
+
+def test_the_action_deadline_bounds_the_call_when_it_comes_before_the_timeout(api):
+    api.hold.clear()
+    pager = PagerDutyPager(ROUTING_KEY, url=api.url, timeout=30.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(BackendError) as caught:
+            pager.trigger(ActionContext(case_key="k", action_id="k:page", deadline=started + 0.4), "case-fp-17", PAGE)
+    finally:
+        api.hold.set()
+    assert time.monotonic() - started < 3
+    assert (caught.value.retryable, caught.value.backend_wide) == (True, False)
+    assert re.search(r"no complete answer within 0\.(4|3[0-9]*) s; will retry$", caught.value.message)
+
+
+def test_http_to_another_machine_is_refused_unless_allowed():
+    with pytest.raises(BackendError) as caught:
+        PagerDutyPager(ROUTING_KEY, url="http://events.example.net/v2/enqueue")
+    assert caught.value.retryable is False
+    assert caught.value.message == ("the PagerDuty pager would send the routing key in clear text over http:// to events.example.net: "
+                                    "use https://, or allow it for a trusted network with allow_http (IMAGICLE_ALLOW_HTTP=true)")
+    assert PagerDutyPager(ROUTING_KEY, url="http://events.example.net/v2/enqueue", allow_http=True).url.startswith("http://")
 
 
 def test_wrong_path_is_not_retryable(api):
     with pytest.raises(BackendError) as caught:
-        PagerDutyPager(ROUTING_KEY, url=api.url.replace("/v2/enqueue", "/v1/nowhere")).trigger("case-fp-13", PAGE)
+        PagerDutyPager(ROUTING_KEY, url=api.url.replace("/v2/enqueue", "/v1/nowhere")).trigger(CTX, "case-fp-13", PAGE)
     assert caught.value.retryable is False and caught.value.status == 404
 
 
 @pytest.mark.parametrize("key", ["", "   ", "a\nb", "x" * 256, None])
 def test_bad_dedup_key_fails_before_sending(api, pager, key):
     with pytest.raises(BackendError) as caught:
-        pager.trigger(key, PAGE)
+        pager.trigger(CTX, key, PAGE)
     assert caught.value.retryable is False
     assert api.requests == []
 
 
 def test_page_without_summary_fails_before_sending(api, pager):
     with pytest.raises(BackendError) as caught:
-        pager.trigger("case-fp-14", {**PAGE, "summary": "  "})
+        pager.trigger(CTX, "case-fp-14", {**PAGE, "summary": "  "})
     assert caught.value.retryable is False
     assert api.requests == []
 

@@ -21,13 +21,14 @@ import itertools
 import json
 import socket
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseRef
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.servicenow import ServiceNowBackend, priority_label
 
 USER = "proactive.integration"
@@ -55,6 +56,12 @@ _keys = itertools.count()
 
 def new_key() -> str:
     return f"{uuid.uuid4().hex[:20]}-20261127T1000{next(_keys) % 100:02d}Z"
+
+
+def ctx(key: str | None = None, action: str = "open", deadline: float | None = None) -> ActionContext:
+    """The context of one outbox action (the same object is reused for a retry of that action)."""
+    key = new_key() if key is None else key
+    return ActionContext(case_key=key, action_id=f"{key}:{action}", deadline=deadline)
 
 
 def error_body(message: str, detail: str = "") -> dict:
@@ -313,7 +320,7 @@ def shape(request: dict) -> dict:
 # create / find ----------------------------------------------------------------------------------------
 def test_create_sends_exactly_the_documented_fields(sn, backend):
     key = new_key()
-    ref = backend.create(key, CASE)
+    ref = backend.create(ctx(key), CASE)
     assert isinstance(ref, CaseRef)
     assert [shape(request) for request in sn.requests] == [
         find_request(key),
@@ -339,7 +346,7 @@ def test_create_sends_assignment_group_caller_and_category(sn):
     backend = ServiceNowBackend(sn.url + "/", username=USER, password=PASSWORD, assignment_group=GROUP, caller=CALLER,
                                 category="software")
     key = new_key()
-    ref = backend.create(key, CASE)
+    ref = backend.create(ctx(key), CASE)
     body = sn.requests[-1]["body"]
     assert {name: body[name] for name in ("assignment_group", "caller_id", "category")} == {
         "assignment_group": GROUP, "caller_id": CALLER, "category": "software"}
@@ -351,7 +358,7 @@ def test_create_sends_assignment_group_caller_and_category(sn):
 @pytest.mark.parametrize("priority, impact, urgency, computed", [
     ("P1", "1", "1", "1"), ("P2", "1", "2", "2"), ("P3", "2", "2", "3"), ("P4", "2", "3", "4")])
 def test_priority_maps_to_impact_and_urgency_of_the_default_lookup_rules(sn, backend, priority, impact, urgency, computed):
-    ref = backend.create(new_key(), dict(CASE, priority=priority))
+    ref = backend.create(ctx(new_key()), dict(CASE, priority=priority))
     body = sn.requests[-1]["body"]
     assert (body["impact"], body["urgency"]) == (impact, urgency)
     assert sn.incidents[ref.ref]["priority"] == computed
@@ -362,16 +369,16 @@ def test_priority_maps_to_impact_and_urgency_of_the_default_lookup_rules(sn, bac
 
 def test_other_priority_lookup_rules_are_reported_as_a_warning(sn, backend):
     sn.matrix[("2", "3")] = "5"
-    ref = backend.create(new_key(), dict(CASE, priority="P4"))
+    ref = backend.create(ctx(new_key()), dict(CASE, priority="P4"))
     assert "Priority Lookup Rules gave priority 5 for impact 2 urgency 3" in ref.warning
     assert backend.get(ref)["priority"] == "P4"
 
 
 def test_create_twice_gives_one_incident(sn, backend):
     key = new_key()
-    first = backend.create(key, CASE)
+    first = backend.create(ctx(key), CASE)
     sn.clear()
-    second = backend.create(key, dict(CASE, priority="P1"))
+    second = backend.create(ctx(key), dict(CASE, priority="P1"))
     assert second.ref == first.ref
     assert [shape(request) for request in sn.requests] == [find_request(key)]
     assert len(sn.by_key(key)) == 1
@@ -379,43 +386,48 @@ def test_create_twice_gives_one_incident(sn, backend):
 
 def test_find_matches_only_the_exact_correlation_id(sn, backend):
     key = new_key()
-    assert backend.find(key) is None
-    other = backend.create(new_key(), CASE)
-    ref = backend.create(key, CASE)
-    found = backend.find(key)
-    assert found == CaseRef(backend="servicenow", ref=ref.ref, url=f"{sn.url}/incident.do?sys_id={ref.ref}")
+    assert backend.find(ctx(key)) is None
+    other = backend.create(ctx(new_key()), CASE)
+    ref = backend.create(ctx(key), CASE)
+    found = backend.find(ctx(key))
+    assert found == CaseRef(backend="servicenow", ref=ref.ref, url=f"{sn.url}/incident.do?sys_id={ref.ref}", status="open")
     assert found.ref != other.ref
     assert sn.requests[-1]["query"]["sysparm_query"] == f"correlation_id={key}^ORDERBYsys_created_on"
 
 
-def test_find_finds_resolved_incidents_too(sn, backend):
+def test_find_finds_resolved_incidents_too_and_tells_them_apart(sn, backend):
     key = new_key()
-    ref = backend.create(key, CASE)
-    backend.resolve(ref, "gone")
-    assert backend.find(key).ref == ref.ref
-    assert backend.create(key, CASE).ref == ref.ref
+    ref = backend.create(ctx(key), CASE)
+    assert (ref.status, backend.find(ctx(key)).status) == ("open", "open")
+    backend.resolve(ctx(key, "resolve"), ref.ref, "gone")
+    found = backend.find(ctx(key))
+    assert (found.ref, found.status) == (ref.ref, "resolved")
+    assert backend.create(ctx(key), CASE) == found
     assert len(sn.by_key(key)) == 1
+    for state, status in (("1", "open"), ("2", "open"), ("3", "open"), ("6", "resolved"), ("7", "resolved"), ("8", "resolved")):
+        sn.incidents[ref.ref]["state"] = state
+        assert backend.find(ctx(key)).status == status, state
 
 
 def test_find_refuses_an_ignored_query_instead_of_duplicating(sn, backend):
-    backend.create(new_key(), CASE)
+    backend.create(ctx(new_key()), CASE)
     sn.correlation_readable = False  # the condition is dropped and unrelated incidents come back
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
-    assert not info.value.retryable
+        backend.find(ctx(new_key()))
+    assert (info.value.retryable, info.value.backend_wide) == (False, True)
     assert "ignored the condition" in info.value.message
 
 
 def test_correlation_id_not_stored_is_a_warning(sn, backend):
     sn.correlation_writable = False
     key = new_key()
-    ref = backend.create(key, CASE)
+    ref = backend.create(ctx(key), CASE)
     assert "correlation_id was not stored" in ref.warning
     assert sn.incidents[ref.ref]["correlation_id"] == ""
 
 
 def test_title_is_one_line_capped_and_body_controls_are_visible(sn, backend):
-    ref = backend.create(new_key(), dict(CASE, title="Disk\nC:\tfull " + "x" * 300, body="line1\nline2\x1b[31mred\x00"))
+    ref = backend.create(ctx(new_key()), dict(CASE, title="Disk\nC:\tfull " + "x" * 300, body="line1\nline2\x1b[31mred\x00"))
     body = sn.requests[-1]["body"]
     assert body["short_description"] == ("Disk C: full " + "x" * 300)[:160]
     assert body["description"] == "line1\nline2\\x1b[31mred\\x00\n\nResponse due: 2030-01-02T03:04:05Z"
@@ -424,7 +436,7 @@ def test_title_is_one_line_capped_and_body_controls_are_visible(sn, backend):
 
 def test_bearer_token_authentication(sn):
     backend = ServiceNowBackend(sn.url, token=TOKEN)
-    ref = backend.create(new_key(), CASE)
+    ref = backend.create(ctx(new_key()), CASE)
     assert sn.incidents[ref.ref]
     for request in sn.requests:
         assert_common_headers(request, f"Bearer {TOKEN}")
@@ -433,7 +445,7 @@ def test_bearer_token_authentication(sn):
 @pytest.mark.parametrize("key", ["a^b", "a b", "", "x" * 101, "a\nb", "ü"])
 def test_keys_unsafe_in_an_encoded_query_are_refused_before_sending(sn, backend, key):
     with pytest.raises(BackendError) as info:
-        backend.create(key, CASE)
+        backend.create(ctx(key), CASE)
     assert not info.value.retryable
     assert sn.requests == []
 
@@ -442,52 +454,70 @@ def test_keys_unsafe_in_an_encoded_query_are_refused_before_sending(sn, backend,
     ({"title": "", "priority": "P1"}, "no title"), ({"title": "t", "priority": "P5"}, "priority 'P5'")])
 def test_invalid_cases_are_refused(sn, backend, case, text):
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), case)
+        backend.create(ctx(new_key()), case)
     assert (info.value.retryable, text in info.value.message) == (False, True)
     assert sn.requests == []
 
 
 # update / comment / resolve / reopen ------------------------------------------------------------------
-def test_update_priority_patches_impact_urgency_and_a_work_note(sn, backend):
-    ref = backend.create(new_key(), CASE)
+def read_request(sys_id: str) -> dict:
+    return {"method": "GET", "path": f"/api/now/table/incident/{sys_id}", "query": BASE_PARAMS, "body": None}
+
+
+def test_update_priority_reads_then_patches_impact_urgency_and_a_work_note(sn, backend):
+    ref = backend.create(ctx(), CASE)
     sn.clear()
-    backend.update_priority(ref.ref, "P1", "Priority changed from P3 to P1: disk 99 % full")
+    backend.update_priority(ctx(action="update:1"), ref.ref, "P1", "Priority changed from P3 to P1: disk 99 % full")
     assert [shape(request) for request in sn.requests] == [
+        read_request(ref.ref),
         {"method": "PATCH", "path": f"/api/now/table/incident/{ref.ref}", "query": BASE_PARAMS,
          "body": {"impact": "1", "urgency": "1", "work_notes": "Priority changed from P3 to P1: disk 99 % full"}}]
-    assert_common_headers(sn.requests[0])
+    for request in sn.requests:
+        assert_common_headers(request)
     assert sn.incidents[ref.ref]["priority"] == "1"
     assert sn.notes(ref.ref) == ["Priority changed from P3 to P1: disk 99 % full"]
-    backend.update_priority(ref, "P4")
+    backend.update_priority(ctx(action="update:2"), ref.ref, "P4", None)
     assert sn.requests[-1]["body"] == {"impact": "2", "urgency": "3"}
     assert backend.get(ref)["priority"] == "P4"
 
 
+def test_update_priority_retried_writes_nothing_again(sn, backend):
+    ref = backend.create(ctx(), CASE)
+    action = ctx(action="update")
+    backend.update_priority(action, ref.ref, "P1", "worse")
+    sn.clear()
+    backend.update_priority(action, ref.ref, "P1", "worse")  # the answer to the first attempt was lost
+    assert [shape(request) for request in sn.requests] == [read_request(ref.ref)]
+    assert sn.notes(ref.ref) == ["worse"]
+
+
 def test_update_priority_overridden_by_a_business_rule_fails(sn, backend):
-    ref = backend.create(new_key(), CASE)
+    ref = backend.create(ctx(), CASE)
     sn.locked_fields = {"impact", "urgency"}
     with pytest.raises(BackendError) as info:
-        backend.update_priority(ref, "P1", "worse")
+        backend.update_priority(ctx(action="update"), ref.ref, "P1", "worse")
     assert not info.value.retryable
     assert "business rule" in info.value.message
 
 
-def test_comment_is_a_work_note(sn, backend):
-    ref = backend.create(new_key(), CASE)
+def test_comment_is_a_work_note_with_the_action_marker(sn, backend):
+    key = new_key()
+    ref = backend.create(ctx(key), CASE)
     sn.clear()
-    backend.comment(ref, "checked again\x07")
+    backend.comment(ctx(key, "note:1"), ref.ref, "checked again\x07")
     assert [shape(request) for request in sn.requests] == [
         {"method": "PATCH", "path": f"/api/now/table/incident/{ref.ref}", "query": BASE_PARAMS,
-         "body": {"work_notes": "checked again\\x07"}}]
-    assert sn.notes(ref.ref) == ["checked again\\x07"]
+         "body": {"work_notes": f"checked again\\x07\n\n[action:{key}:note:1]"}}]
+    assert sn.notes(ref.ref) == [f"checked again\\x07\n\n[action:{key}:note:1]"]
     assert sn.notes(ref.ref, "comments") == []
 
 
-def test_resolve_sets_state_6_with_close_code_and_notes(sn, backend):
-    ref = backend.create(new_key(), CASE)
+def test_resolve_reads_then_sets_state_6_with_close_code_and_notes(sn, backend):
+    ref = backend.create(ctx(), CASE)
     sn.clear()
-    backend.resolve(ref.ref, "The condition no longer holds on appsuite-01.")
+    backend.resolve(ctx(action="resolve"), ref.ref, "The condition no longer holds on appsuite-01.")
     assert [shape(request) for request in sn.requests] == [
+        read_request(ref.ref),
         {"method": "PATCH", "path": f"/api/now/table/incident/{ref.ref}", "query": BASE_PARAMS,
          "body": {"state": "6", "close_code": "Solution provided", "close_notes": "The condition no longer holds on appsuite-01."}}]
     record = sn.incidents[ref.ref]
@@ -496,10 +526,19 @@ def test_resolve_sets_state_6_with_close_code_and_notes(sn, backend):
     assert backend.get(ref)["status"] == "resolved"
 
 
+@pytest.mark.parametrize("state", ["6", "7", "8"])
+def test_resolve_of_an_incident_already_resolved_writes_nothing(sn, backend, state):
+    ref = backend.create(ctx(), CASE)
+    sn.incidents[ref.ref]["state"] = state
+    sn.clear()
+    backend.resolve(ctx(action="resolve"), ref.ref, "gone")
+    assert [shape(request) for request in sn.requests] == [read_request(ref.ref)]
+
+
 def test_resolve_without_note_sends_default_notes_and_custom_close_code(sn):
     backend = ServiceNowBackend(sn.url, username=USER, password=PASSWORD, close_code="Workaround provided")
-    ref = backend.create(new_key(), CASE)
-    backend.resolve(ref)
+    ref = backend.create(ctx(), CASE)
+    backend.resolve(ctx(action="resolve"), ref.ref, None)
     assert sn.requests[-1]["body"] == {"state": "6", "close_code": "Workaround provided",
                                        "close_notes": "Resolved by imagicle.proactive: the condition no longer holds."}
     assert sn.incidents[ref.ref]["state"] == "6"
@@ -507,22 +546,23 @@ def test_resolve_without_note_sends_default_notes_and_custom_close_code(sn):
 
 def test_resolve_refused_by_the_data_policy_is_not_retryable(sn):
     backend = ServiceNowBackend(sn.url, username=USER, password=PASSWORD, close_code="Solved (Permanently)")
-    ref = backend.create(new_key(), CASE)
+    ref = backend.create(ctx(), CASE)
     with pytest.raises(BackendError) as info:
-        backend.resolve(ref, "gone")
-    assert (info.value.retryable, info.value.status) == (False, 403)
+        backend.resolve(ctx(action="resolve"), ref.ref, "gone")
+    assert (info.value.retryable, info.value.status, info.value.backend_wide) == (False, 403, False)
     assert "Data Policy Exception" in info.value.message
     assert f"{sn.url}/api/now/table/incident/{ref.ref}" in info.value.message
     assert sn.incidents[ref.ref]["state"] == "1"
 
 
 def test_reopen_sets_in_progress_with_a_work_note(sn, backend):
-    ref = backend.create(new_key(), CASE)
-    backend.resolve(ref, "gone")
+    ref = backend.create(ctx(), CASE)
+    backend.resolve(ctx(action="resolve"), ref.ref, "gone")
     sn.clear()
-    backend.reopen(ref, "The condition is back: disk 95 % full")
+    action = ctx(action="reopen")
+    backend.reopen(action, ref.ref, "The condition is back: disk 95 % full")
     assert [shape(request) for request in sn.requests] == [
-        {"method": "GET", "path": f"/api/now/table/incident/{ref.ref}", "query": BASE_PARAMS, "body": None},
+        read_request(ref.ref),
         {"method": "PATCH", "path": f"/api/now/table/incident/{ref.ref}", "query": BASE_PARAMS,
          "body": {"state": "2", "work_notes": "The condition is back: disk 95 % full"}}]
     for request in sn.requests:
@@ -530,14 +570,28 @@ def test_reopen_sets_in_progress_with_a_work_note(sn, backend):
     assert sn.incidents[ref.ref]["state"] == "2"
     assert sn.notes(ref.ref) == ["The condition is back: disk 95 % full"]
     assert backend.get(ref)["status"] == "in_progress"
+    sn.clear()
+    backend.reopen(action, ref.ref, "The condition is back: disk 95 % full")  # a retry after a lost answer
+    assert [shape(request) for request in sn.requests] == [read_request(ref.ref)]
+    assert sn.notes(ref.ref) == ["The condition is back: disk 95 % full"]
+
+
+@pytest.mark.parametrize("state", ["1", "2", "3"])
+def test_reopen_of_an_incident_not_resolved_writes_nothing(sn, backend, state):
+    ref = backend.create(ctx(), CASE)
+    sn.incidents[ref.ref]["state"] = state
+    sn.clear()
+    backend.reopen(ctx(action="reopen"), ref.ref, "back")
+    assert [shape(request) for request in sn.requests] == [read_request(ref.ref)]
+    assert sn.incidents[ref.ref]["state"] == state
 
 
 def test_reopen_of_a_closed_incident_is_refused_without_a_write(sn, backend):
-    ref = backend.create(new_key(), CASE)
+    ref = backend.create(ctx(), CASE)
     sn.incidents[ref.ref].update(state="7", active="false")
     sn.clear()
     with pytest.raises(BackendError) as info:
-        backend.reopen(ref, "back")
+        backend.reopen(ctx(action="reopen"), ref.ref, "back")
     assert not info.value.retryable
     assert "closed" in info.value.message
     assert [request["method"] for request in sn.requests] == ["GET"]
@@ -545,7 +599,7 @@ def test_reopen_of_a_closed_incident_is_refused_without_a_write(sn, backend):
 
 def test_get_returns_the_incident(sn, backend):
     key = new_key()
-    ref = backend.create(key, dict(CASE, priority="P2"))
+    ref = backend.create(ctx(key), dict(CASE, priority="P2"))
     number = sn.incidents[ref.ref]["number"]
     sn.clear()
     assert backend.get(ref) == {
@@ -564,7 +618,7 @@ def test_unknown_incident_is_404_not_retryable(sn, backend):
 
 def test_a_reference_that_is_not_a_sys_id_is_refused(sn, backend):
     with pytest.raises(BackendError) as info:
-        backend.resolve("INC0010001", "x")
+        backend.resolve(ctx(action="resolve"), "INC0010001", "x")
     assert not info.value.retryable
     assert sn.requests == []
 
@@ -575,7 +629,7 @@ def test_rate_limit_429_is_retryable_and_quotes_retry_after(sn, backend):
                         json.dumps(error_body("Rate limit exceeded",
                                               "Rate limit of 10 requests per hour for Table API exceeded")).encode()))
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert (info.value.retryable, info.value.status) == (True, 429)
     assert "retry after 120 s" in info.value.message
     assert "Rate limit of 10 requests per hour" in info.value.message
@@ -585,7 +639,7 @@ def test_rate_limit_without_retry_after_uses_the_reset_time(sn, backend):
     sn.injected.append((429, {"Content-Type": "application/json", "X-RateLimit-Reset": "1893456000"},
                         json.dumps(error_body("Rate limit exceeded")).encode()))
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
+        backend.find(ctx(new_key()))
     assert info.value.retryable
     assert "resets at Unix time 1893456000" in info.value.message
 
@@ -594,7 +648,7 @@ def test_rate_limit_without_retry_after_uses_the_reset_time(sn, backend):
 def test_server_errors_are_retryable(sn, backend, status):
     sn.injected.append((status, {"Content-Type": "application/json"}, json.dumps(error_body("Server error")).encode()))
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert (info.value.retryable, info.value.status) == (True, status)
 
 
@@ -602,7 +656,7 @@ def test_server_errors_are_retryable(sn, backend, status):
 def test_client_errors_are_not_retryable(sn, backend, status, message):
     sn.injected.append((status, {"Content-Type": "application/json"}, json.dumps(error_body(message, "detail here")).encode()))
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
+        backend.find(ctx(new_key()))
     assert (info.value.retryable, info.value.status) == (False, status)
     assert f"{message}: detail here" in info.value.message
 
@@ -611,22 +665,40 @@ def test_hibernating_instance_html_is_retryable_with_a_clear_message(sn, backend
     page = b"<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head><body>Your instance is hibernating</body></html>"
     sn.injected.append((200, {"Content-Type": "text/html;charset=UTF-8"}, page))
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert (info.value.retryable, info.value.status) == (True, 200)
     assert "HTML page instead of JSON" in info.value.message and "hibernating" in info.value.message
 
 
-def test_json_without_result_is_not_retryable(sn, backend):
+def test_json_without_result_is_a_retryable_backend_wide_failure(sn, backend):
     sn.injected.append((200, {"Content-Type": "application/json"}, b'{"records": []}'))
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
-    assert not info.value.retryable
+        backend.find(ctx(new_key()))
+    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (True, True, 200)
+    assert "the answer is not a JSON object with 'result' (got '{\"records\": []}')" in info.value.message
+
+
+@pytest.mark.parametrize("body", [b"OK", b"\x00\x01garbage", b"[1, 2"])
+def test_a_2xx_body_that_is_not_json_is_a_retryable_backend_wide_failure(sn, backend, body):
+    sn.injected.append((200, {"Content-Type": "text/plain"}, body))
+    with pytest.raises(BackendError) as info:
+        backend.find(ctx(new_key()))
+    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (True, True, 200)
+    assert "HTTP 200 with a body that is not JSON" in info.value.message
+
+
+def test_a_login_page_from_a_proxy_is_retryable_and_backend_wide(sn, backend):
+    sn.injected.append((200, {"Content-Type": "text/plain"}, b"<html><head><title>Sign in</title></head></html>"))
+    with pytest.raises(BackendError) as info:
+        backend.create(ctx(new_key()), CASE)
+    assert (info.value.retryable, info.value.backend_wide) == (True, True)
+    assert "HTML page instead of JSON" in info.value.message and "login page or proxy" in info.value.message
 
 
 def test_redirect_is_not_followed(sn, backend):
     sn.injected.append((302, {"Location": "https://login.example.net/"}, b""))
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
+        backend.find(ctx(new_key()))
     assert (info.value.retryable, info.value.status) == (False, 302)
     assert len(sn.requests) == 1
 
@@ -635,13 +707,13 @@ def test_wrong_credentials_are_401_not_retryable_and_never_shown(sn):
     wrong = "Wrong-password-7c2e9a"
     backend = ServiceNowBackend(sn.url, username=USER, password=wrong)
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
-    assert (info.value.retryable, info.value.status) == (False, 401)
+        backend.create(ctx(new_key()), CASE)
+    assert (info.value.retryable, info.value.status, info.value.backend_wide) == (False, 401, True)
     assert "User Not Authenticated" in info.value.message
     assert_no_secret(info.value.message + repr(info.value) + repr(backend) + repr(vars(backend)), wrong, PASSWORD)
     token_backend = ServiceNowBackend(sn.url, token="expired-" + TOKEN)
     with pytest.raises(BackendError) as info:
-        token_backend.find(new_key())
+        token_backend.find(ctx(new_key()))
     assert info.value.status == 401
     assert_no_secret(info.value.message + repr(info.value) + repr(token_backend) + repr(vars(token_backend)), TOKEN)
 
@@ -652,7 +724,7 @@ def test_connection_refused_is_retryable():
         port = probe.getsockname()[1]
     backend = ServiceNowBackend(f"http://127.0.0.1:{port}", username=USER, password=PASSWORD)
     with pytest.raises(BackendError) as info:
-        backend.find(new_key())
+        backend.find(ctx(new_key()))
     assert info.value.retryable
     assert "connection refused" in info.value.message
     assert_no_secret(info.value.message, PASSWORD)
@@ -663,12 +735,30 @@ def test_no_answer_is_retryable(sn):
     sn.stall_next = True
     try:
         with pytest.raises(BackendError) as info:
-            backend.find(new_key())
+            backend.find(ctx(new_key()))
     finally:
         sn.stall.set()
         sn.stall.clear()
-    assert info.value.retryable
-    assert "no answer within 0.5 s" in info.value.message
+    assert (info.value.retryable, info.value.backend_wide) == (True, True)
+    assert info.value.message == f"ServiceNow GET {sn.url}/api/now/table/incident: no complete answer within 0.5 s; will retry"
+
+
+def test_a_deadline_already_past_sends_nothing(sn, backend):
+    with pytest.raises(BackendError) as info:
+        backend.create(ctx(deadline=time.monotonic() - 0.1), CASE)
+    assert (info.value.retryable, info.value.backend_wide) == (True, False)
+    assert "deadline" in info.value.message
+    assert sn.requests == []
+
+
+def test_an_error_echoing_the_authorization_header_is_scrubbed(sn):
+    backend = ServiceNowBackend(sn.url, username=USER, password=PASSWORD)
+    echo = json.dumps(error_body("Bad request", f"got Authorization: {basic_header()} for {USER}:{PASSWORD}")).encode()
+    sn.injected.append((400, {"Content-Type": "application/json"}, echo))
+    with pytest.raises(BackendError) as info:
+        backend.find(ctx(new_key()))
+    assert "got Authorization: Basic *** for ***" in info.value.message
+    assert_no_secret(info.value.message + repr(info.value), PASSWORD, basic_header()[6:], f"{USER}:{PASSWORD}")
 
 
 def test_secrets_never_appear_in_messages_bodies_or_reprs(sn):
@@ -679,7 +769,7 @@ def test_secrets_never_appear_in_messages_bodies_or_reprs(sn):
         for status in (401, 403, 429, 500):
             sn.injected.append((status, {"Content-Type": "application/json"}, json.dumps(error_body("failed")).encode()))
             with pytest.raises(BackendError) as info:
-                backend.find(new_key())
+                backend.find(ctx(new_key()))
             messages += [info.value.message, repr(info.value)]
     bodies = b"".join(request["raw"] for request in sn.requests).decode()
     assert_no_secret("\n".join(messages) + bodies, PASSWORD, TOKEN)
@@ -708,6 +798,18 @@ def test_invalid_instance_urls_are_refused(url):
         ServiceNowBackend(url, token=TOKEN)
     assert not info.value.retryable
     assert_no_secret(info.value.message, PASSWORD, TOKEN)
+
+
+@pytest.mark.parametrize("kwargs, credential", [({"token": TOKEN}, "the token"), ({"username": USER, "password": PASSWORD}, "the password")])
+def test_http_to_another_machine_is_refused_unless_allowed(kwargs, credential):
+    with pytest.raises(BackendError) as info:
+        ServiceNowBackend("http://example.service-now.com", **kwargs)
+    assert info.value.retryable is False
+    assert info.value.message == (f"the ServiceNow backend would send {credential} in clear text over http:// to example.service-now.com: "
+                                  "use https://, or allow it for a trusted network with allow_http (IMAGICLE_ALLOW_HTTP=true)")
+    assert_no_secret(info.value.message, PASSWORD, TOKEN)
+    assert ServiceNowBackend("http://example.service-now.com", allow_http=True, **kwargs).table_url.startswith("http://")
+    assert ServiceNowBackend("http://localhost:8080", **kwargs).instance_url == "http://localhost:8080"
 
 
 def test_instance_url_may_be_given_with_the_api_path():

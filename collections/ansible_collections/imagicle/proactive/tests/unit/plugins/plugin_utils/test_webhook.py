@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseRef
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.webhook import WebhookBackend, sign, verify_signature
 
 SECRET = "whsec-3b8f0c2d9e6a4f71b5c8"
@@ -38,6 +38,12 @@ _keys = itertools.count()
 
 def new_key() -> str:
     return f"0123456789abcdef{next(_keys):04d}-20261127T100000Z"
+
+
+def ctx(key: str | None = None, action: str = "open", deadline: float | None = None) -> ActionContext:
+    """The context of one outbox action of case ``key`` (the same action id on every retry)."""
+    key = new_key() if key is None else key
+    return ActionContext(case_key=key, action_id=f"{key}:{action}", deadline=deadline)
 
 
 def assert_no_secret(text: str, *secrets: str) -> None:
@@ -160,8 +166,8 @@ def check_delivery(delivery: dict, event: str, idempotency_key: str) -> dict:
 # create -------------------------------------------------------------------------------------------
 def test_create_posts_a_signed_case_opened(receiver, backend):
     key = new_key()
-    ref = backend.create(key, CASE)
-    assert ref == CaseRef(backend="webhook", ref=key, url=None)
+    ref = backend.create(ctx(key), CASE)
+    assert ref == CaseRef(backend="webhook", ref=key, url=None)  # no status: a webhook cannot say
     assert len(receiver.deliveries) == 1
     document = check_delivery(receiver.deliveries[0], "case.opened", f"{key}:case.opened")
     assert document["key"] == key
@@ -172,39 +178,39 @@ def test_create_posts_a_signed_case_opened(receiver, backend):
 def test_create_uses_the_receivers_id_and_url(receiver, backend):
     receiver.give_ids = True
     key = new_key()
-    ref = backend.create(key, CASE)
+    ref = backend.create(ctx(key), CASE)
     assert ref == CaseRef(backend="webhook", ref="CASE-1", url=f"https://cases.example.net/{key}:case.opened")
-    backend.resolve(ref, "gone", key=key)
-    document = check_delivery(receiver.deliveries[-1], "case.resolved", receiver.deliveries[-1]["headers"]["idempotency-key"])
+    backend.resolve(ctx(key, "resolve"), ref.ref, "gone")
+    document = check_delivery(receiver.deliveries[-1], "case.resolved", f"{key}:case.resolved:{key}:resolve")
     assert (document["key"], document["ref"]) == (key, "CASE-1")
-    assert receiver.deliveries[-1]["headers"]["idempotency-key"].startswith(f"{key}:case.resolved:")
 
 
 def test_create_retried_has_the_same_idempotency_key_and_is_one_case(receiver, backend):
     receiver.give_ids = True
     key = new_key()
-    first = backend.create(key, CASE)
-    second = backend.create(key, CASE)
+    first = backend.create(ctx(key), CASE)
+    second = backend.create(ctx(key), CASE)
     assert first.ref == second.ref == "CASE-1"
     assert [attempt["headers"]["idempotency-key"] for attempt in receiver.attempts] == [f"{key}:case.opened"] * 2
     assert len(receiver.deliveries) == 1
 
 
 def test_find_cannot_ask_and_get_returns_what_is_known(receiver, backend):
-    assert backend.find(new_key()) is None
+    assert backend.find(ctx()) is None
+    assert backend.readable is False
     assert backend.get("CASE-7") == {"ref": "CASE-7", "status": None, "priority": None, "subject": None, "key": None, "url": None,
                                      "readable": False}
     assert receiver.attempts == []
 
 
 def test_text_is_plain_and_control_characters_visible(receiver, backend):
-    backend.create(new_key(), dict(CASE, title="Disk\nC:\tfull <b>", body="line1\nline2\x1b[31m\x00", due=None))
+    backend.create(ctx(new_key()), dict(CASE, title="Disk\nC:\tfull <b>", body="line1\nline2\x1b[31m\x00", due=None))
     case = json.loads(receiver.deliveries[0]["raw"])["case"]
     assert case == {"title": "Disk C: full <b>", "priority": "P3", "due": None, "body": "line1\nline2\\x1b[31m\\x00"}
 
 
 def test_non_ascii_text_is_sent_as_utf8_and_signed_over_the_raw_bytes(receiver, backend):
-    backend.create(new_key(), dict(CASE, title="Dépôt plein – 93 %"))
+    backend.create(ctx(new_key()), dict(CASE, title="Dépôt plein – 93 %"))
     raw = receiver.deliveries[0]["raw"]
     assert "Dépôt plein – 93 %".encode("utf-8") in raw
     assert json.loads(raw)["case"]["title"] == "Dépôt plein – 93 %"
@@ -213,7 +219,7 @@ def test_non_ascii_text_is_sent_as_utf8_and_signed_over_the_raw_bytes(receiver, 
 @pytest.mark.parametrize("case, text", [({"title": "", "priority": "P1"}, "no title"), ({"title": "t", "priority": "high"}, "priority")])
 def test_invalid_cases_are_refused_without_sending(receiver, backend, case, text):
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), case)
+        backend.create(ctx(new_key()), case)
     assert (info.value.retryable, text in info.value.message) == (False, True)
     assert receiver.attempts == []
 
@@ -221,13 +227,13 @@ def test_invalid_cases_are_refused_without_sending(receiver, backend, case, text
 # follow-up events --------------------------------------------------------------------------------
 def test_follow_up_events_and_their_bodies(receiver, backend):
     key = new_key()
-    ref = backend.create(key, CASE)
-    backend.update_priority(ref, "P1", "Priority changed from P3 to P1")
-    backend.comment(ref.ref, "checked again")
-    backend.resolve(ref, "The condition no longer holds")
-    backend.reopen(ref, "The condition is back")
-    backend.update_priority(ref, "P2")
-    backend.resolve(ref)
+    ref = backend.create(ctx(key), CASE)
+    backend.update_priority(ctx(key, "update:1"), ref.ref, "P1", "Priority changed from P3 to P1")
+    backend.comment(ctx(key, "note:1"), ref.ref, "checked again")
+    backend.resolve(ctx(key, "resolve:1"), ref.ref, "The condition no longer holds")
+    backend.reopen(ctx(key, "reopen:1"), ref.ref, "The condition is back")
+    backend.update_priority(ctx(key, "update:2"), ref.ref, "P2", None)
+    backend.resolve(ctx(key, "resolve:2"), ref.ref, None)
     got = [(delivery["json"]["event"], delivery["json"]["key"], delivery["json"]["ref"], delivery["json"]["case"])
            for delivery in receiver.deliveries[1:]]
     assert got == [
@@ -238,40 +244,32 @@ def test_follow_up_events_and_their_bodies(receiver, backend):
         ("case.updated", key, key, {"priority": "P2", "comment": None}),
         ("case.resolved", key, key, {"note": None}),
     ]
-    for delivery in receiver.deliveries[1:]:
+    actions = ["update:1", "note:1", "resolve:1", "reopen:1", "update:2", "resolve:2"]
+    for delivery, action in zip(receiver.deliveries[1:], actions):
         event = delivery["json"]["event"]
-        idempotency_key = delivery["headers"]["idempotency-key"]
-        assert re.match(rf"^{re.escape(key)}:{re.escape(event)}:[0-9a-f]{{16}}$", idempotency_key)
-        check_delivery(delivery, event, idempotency_key)
+        check_delivery(delivery, event, f"{key}:{event}:{key}:{action}")
     assert len({delivery["headers"]["idempotency-key"] for delivery in receiver.deliveries}) == 7
 
 
 def test_the_same_action_retried_keeps_its_idempotency_key(receiver, backend):
     key = new_key()
-    backend.resolve(key, "gone at 10:00")
-    backend.resolve(key, "gone at 10:00")
-    backend.resolve(key, "gone at 11:00")
+    backend.resolve(ctx(key, "resolve:1"), key, "gone at 10:00")
+    backend.resolve(ctx(key, "resolve:1"), key, "gone at 10:00")  # a retry after a lost answer
+    backend.resolve(ctx(key, "resolve:2"), key, "gone at 10:00")  # another action with the same text
     keys = [attempt["headers"]["idempotency-key"] for attempt in receiver.attempts]
-    assert keys[0] == keys[1] != keys[2]
+    assert keys == [f"{key}:case.resolved:{key}:resolve:1"] * 2 + [f"{key}:case.resolved:{key}:resolve:2"]
     assert len(receiver.deliveries) == 2
 
 
-def test_action_id_makes_repeated_identical_actions_distinct(receiver, backend):
-    key = new_key()
-    backend.reopen(key, "The condition is back", action_id="20261127T100000Z")
-    backend.reopen(key, "The condition is back", action_id="20261128T100000Z")
-    backend.reopen(key, "The condition is back", action_id="20261128T100000Z")
-    assert [attempt["headers"]["idempotency-key"] for attempt in receiver.attempts] == [
-        f"{key}:case.reopened:20261127T100000Z", f"{key}:case.reopened:20261128T100000Z", f"{key}:case.reopened:20261128T100000Z"]
-    assert len(receiver.deliveries) == 2
-
-
-def test_invalid_priority_or_reference_is_refused(receiver, backend):
+def test_invalid_priority_reference_or_action_id_is_refused(receiver, backend):
     with pytest.raises(BackendError) as info:
-        backend.update_priority("k", "P0")
+        backend.update_priority(ctx(), "k", "P0", None)
     assert not info.value.retryable
     with pytest.raises(BackendError) as info:
-        backend.resolve("a\nb", "x")
+        backend.resolve(ctx(), "a\nb", "x")
+    assert not info.value.retryable
+    with pytest.raises(BackendError) as info:
+        backend.comment(ActionContext(case_key="k", action_id="a\nb"), "k", "x")
     assert not info.value.retryable
     assert receiver.attempts == []
 
@@ -281,7 +279,7 @@ def test_invalid_priority_or_reference_is_refused(receiver, backend):
 def test_4xx_is_not_retryable(receiver, backend, status):
     receiver.next_status.append((status, {"Content-Type": "text/plain"}, b"nope"))
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert (info.value.retryable, info.value.status) == (False, status)
     assert f"webhook POST {receiver.url} (case.opened): HTTP {status} nope" in info.value.message
 
@@ -290,14 +288,14 @@ def test_4xx_is_not_retryable(receiver, backend, status):
 def test_5xx_and_throttling_are_retryable(receiver, backend, status):
     receiver.next_status.append((status, {"Retry-After": "30"}, b""))
     with pytest.raises(BackendError) as info:
-        backend.update_priority(new_key(), "P2", "worse")
+        backend.update_priority(ctx(), "k", "P2", "worse")
     assert (info.value.retryable, info.value.status) == (True, status)
 
 
 def test_redirect_is_not_followed(receiver, backend):
     receiver.next_status.append((307, {"Location": "http://127.0.0.1:9/elsewhere"}, b""))
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert (info.value.retryable, info.value.status) == (False, 307)
     assert len(receiver.attempts) == 1
 
@@ -306,25 +304,42 @@ def test_wrong_secret_is_refused_by_the_receiver_and_never_shown(receiver):
     wrong = "not-the-shared-secret-4f1a"
     backend = WebhookBackend(receiver.url, secret=wrong)
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
-    assert (info.value.retryable, info.value.status) == (False, 401)
+        backend.create(ctx(new_key()), CASE)
+    assert (info.value.retryable, info.value.status, info.value.backend_wide) == (False, 401, True)
     assert "check the shared secret" in info.value.message
     assert receiver.deliveries == []
     assert_no_secret(info.value.message + repr(info.value) + repr(backend), wrong, SECRET)
 
 
-def test_no_json_answer_means_the_key_is_the_ref(receiver, backend):
-    receiver.next_status.append((200, {"Content-Type": "text/plain"}, b"thanks"))
+def test_an_empty_answer_or_a_json_object_without_id_means_the_key_is_the_ref(receiver, backend):
     key = new_key()
-    assert backend.create(key, CASE).ref == key
     receiver.next_status.append((204, {}, b""))
-    assert backend.create(key, CASE).ref == key
+    assert backend.create(ctx(key), CASE).ref == key
+    receiver.next_status.append((200, {"Content-Length": "0"}, b""))
+    assert backend.create(ctx(key), CASE).ref == key
+    receiver.next_status.append((202, {"Content-Type": "application/json"}, b'{"queued": true}'))
+    assert backend.create(ctx(key), CASE).ref == key
+
+
+@pytest.mark.parametrize("content_type, body, text", [
+    ("text/html", b"<!DOCTYPE html><html><title>Sign in</title></html>", "HTML page (HTTP 200) instead of JSON: a login page or a proxy?"),
+    ("text/plain", b"thanks", "HTTP 200 with a body that is not JSON ('thanks')"),
+    ("application/json", b'["queued"]', "the answer is not an empty body or a JSON object (got '[\"queued\"]')"),
+    ("application/json", b'"ok"', "the answer is not an empty body or a JSON object"),
+])
+def test_any_other_2xx_body_is_a_retryable_failure(receiver, backend, content_type, body, text):
+    """The contract: a delivery counts only for 2xx with an empty body or a JSON object."""
+    receiver.next_status.append((200, {"Content-Type": content_type}, body))
+    with pytest.raises(BackendError) as info:
+        backend.resolve(ctx(action="resolve"), "k", "gone")
+    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (True, True, 200)
+    assert text in info.value.message
 
 
 def test_an_unusable_id_keeps_the_key_as_ref_with_a_warning(receiver, backend):
     receiver.next_status.append((201, {"Content-Type": "application/json"}, json.dumps({"id": "x" * 151}).encode()))
     key = new_key()
-    ref = backend.create(key, CASE)
+    ref = backend.create(ctx(key), CASE)
     assert (ref.ref, ref.url) == (key, None)
     assert "answered an id that is not a single line" in ref.warning
 
@@ -335,7 +350,7 @@ def test_connection_refused_is_retryable():
         port = probe.getsockname()[1]
     backend = WebhookBackend(f"http://127.0.0.1:{port}/hook", secret=SECRET)
     with pytest.raises(BackendError) as info:
-        backend.create(new_key(), CASE)
+        backend.create(ctx(new_key()), CASE)
     assert info.value.retryable
     assert "connection refused" in info.value.message
     assert_no_secret(info.value.message, SECRET)
@@ -347,31 +362,31 @@ def test_no_answer_is_retryable():
         silent.listen(1)  # accepts the connection in the kernel, never answers
         backend = WebhookBackend(f"http://127.0.0.1:{silent.getsockname()[1]}/hook", secret=SECRET, timeout=0.5)
         with pytest.raises(BackendError) as info:
-            backend.create(new_key(), CASE)
+            backend.create(ctx(new_key()), CASE)
     assert info.value.retryable
-    assert "no answer within 0.5 s" in info.value.message
+    assert "no complete answer within 0.5 s" in info.value.message
 
 
 # secrets and settings -----------------------------------------------------------------------------
 def test_extra_headers_are_sent_and_hidden(receiver):
     backend = WebhookBackend(receiver.url + "?token=query-secret-91b2", secret=SECRET,
                              extra_headers={"Authorization": f"Bearer {RECEIVER_TOKEN}"})
-    backend.create(new_key(), CASE)
+    backend.create(ctx(new_key()), CASE)
     assert receiver.attempts[0]["headers"]["authorization"] == f"Bearer {RECEIVER_TOKEN}"
     assert receiver.attempts[0]["path"] == "/hooks/imagicle?token=query-secret-91b2"
     receiver.next_status.append((500, {"Content-Type": "text/plain"}, f"echo {RECEIVER_TOKEN} token=query-secret-91b2".encode()))
     with pytest.raises(BackendError) as info:
-        backend.comment("k", "x")
+        backend.comment(ctx(action="note"), "k", "x")
     assert_no_secret(info.value.message + repr(info.value) + repr(backend), SECRET, RECEIVER_TOKEN, "query-secret-91b2")
     assert "***" in info.value.message
 
 
 def test_the_secret_never_appears_in_bodies_headers_messages_or_reprs(receiver, backend):
-    backend.create(new_key(), CASE)
-    backend.update_priority("k", "P1", "note")
+    backend.create(ctx(new_key()), CASE)
+    backend.update_priority(ctx(action="update"), "k", "P1", "note")
     receiver.next_status.append((503, {}, b""))
     with pytest.raises(BackendError) as info:
-        backend.resolve("k", "gone")
+        backend.resolve(ctx(action="resolve"), "k", "gone")
     sent = "".join(attempt["raw"].decode() + json.dumps(attempt["headers"]) for attempt in receiver.attempts)
     assert_no_secret(sent + info.value.message + repr(info.value) + repr(backend) + str(backend), SECRET)
 
@@ -389,6 +404,19 @@ def test_invalid_settings_are_refused(kwargs, text):
     assert not info.value.retryable
     assert text in info.value.message
     assert_no_secret(info.value.message, SECRET)
+
+
+def test_http_with_extra_headers_to_another_machine_is_refused_unless_allowed():
+    headers = {"Authorization": f"Bearer {RECEIVER_TOKEN}"}
+    with pytest.raises(BackendError) as info:
+        WebhookBackend("http://hooks.example.net/imagicle", secret=SECRET, extra_headers=headers)
+    assert info.value.retryable is False
+    assert info.value.message == ("the webhook backend would send extra_headers in clear text over http:// to hooks.example.net: use "
+                                  "https://, or allow it for a trusted network with allow_http (IMAGICLE_ALLOW_HTTP=true)")
+    assert_no_secret(info.value.message, SECRET, RECEIVER_TOKEN)
+    assert WebhookBackend("http://hooks.example.net/imagicle", secret=SECRET, extra_headers=headers, allow_http=True).url
+    assert WebhookBackend("http://hooks.example.net/imagicle", secret=SECRET).url  # the secret itself is never sent
+    assert WebhookBackend("http://127.0.0.1:9/imagicle", secret=SECRET, extra_headers=headers).url
 
 
 @pytest.mark.parametrize("url", ["hooks.example.net", "ftp://hooks.example.net", f"https://user:{SECRET}@hooks.example.net/"])
