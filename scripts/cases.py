@@ -7,7 +7,7 @@ The same as playbooks/cases.yml, without Ansible:
 
     .venv/bin/python scripts/cases.py list [--status open|resolved] [--store URL]
     .venv/bin/python scripts/cases.py show FINGERPRINT_OR_LOCAL_ID [--store URL]
-    .venv/bin/python scripts/cases.py outbox [--status queued|sent|parked] [--store URL]
+    .venv/bin/python scripts/cases.py outbox [--status queued|sent|dropped] [--store URL]
 
 The store is the one the cases callback uses: --store, else IMAGICLE_STATE_STORE, else the
 default SQLite file.
@@ -46,8 +46,10 @@ def show_case(store, wanted) -> int:
 
 def list_outbox(store, status) -> int:
     for item in store.outbox(status=status):
-        print("%-7s %-8s %-8s attempts %d  %s%s" % (item.status, item.kind, item.backend, item.attempts, item.key,
-                                                    ("  (%s)" % item.last_error) if item.last_error else ""))
+        print("%-7s %-8s %-8s attempts %d%s  %s%s" % (item.status, item.kind, item.backend, item.attempts,
+                                                      " REFUSED" if item.refused else "", item.key,
+                                                      ("  (%s)" % (item.drop_reason or item.last_error))
+                                                      if (item.drop_reason or item.last_error) else ""))
     return 0
 
 
@@ -60,8 +62,8 @@ def main(argv) -> int:
     listing.add_argument("--status", choices=["open", "resolved"])
     show = sub.add_parser("show", help="one case with its body and comments")
     show.add_argument("case")
-    outbox = sub.add_parser("outbox", help="the actions sent, queued or parked")
-    outbox.add_argument("--status", choices=["queued", "sent", "parked"])
+    outbox = sub.add_parser("outbox", help="the actions sent, undelivered (queued) or dropped")
+    outbox.add_argument("--status", choices=["queued", "sent", "dropped"])
     args = parser.parse_args(argv)
     try:
         with open_store(args.store) as store:

@@ -492,7 +492,7 @@ class Run:
 
 
 SLICES = 3
-OPERATOR_PLAYBOOKS = ("playbooks/cases.yml", "playbooks/silence.yml", "playbooks/explain.yml")
+OPERATOR_PLAYBOOKS = ("playbooks/cases.yml", "playbooks/silence.yml", "playbooks/explain.yml", "playbooks/outbox.yml")
 
 
 class Controller:
@@ -799,7 +799,10 @@ def test_the_surveys_ask_what_the_operators_give(configured):
     explain = questions("playbooks/explain.yml")
     assert set(explain) == {"explain_host", "explain_rule"}
     assert explain["explain_host"]["required"] and not explain["explain_rule"]["required"]
-    for spec in (silence, cases, explain):
+    outbox = questions("playbooks/outbox.yml")
+    assert set(outbox) == {"outbox_requeue", "outbox_drop", "outbox_reason"}
+    assert not any(question["required"] for question in outbox.values())  # nothing answered: the list
+    for spec in (silence, cases, explain, outbox):
         assert {question["type"] for question in spec.values()} <= {"text", "multiplechoice", "integer"}
 
 

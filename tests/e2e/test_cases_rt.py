@@ -122,11 +122,11 @@ def test_rt_down_for_a_whole_run_loses_nothing(estate, job, request_tracker):
     request_tracker.stop()
     try:
         output = job().stdout  # the run itself works
-        assert "queued for retry 2" in output  # the ticket, and the customer's mail that waits for it
+        assert "undelivered 2" in output  # the ticket, and the customer's mail that waits for it
     finally:
         request_tracker.start()
     output = job().stdout
-    assert "opened 1" in output and "mailed 1" in output and "queued for retry 0" in output
+    assert "opened 1" in output and "mailed 1" in output and "undelivered 0" in output
     ivr = [t for t in tickets.alarms() if "IVR" in t["Subject"]]
     assert len(ivr) == 1 and len(tickets.alarms()) == before + 1
     job()
@@ -144,11 +144,13 @@ def test_the_token_never_appears_in_verbose_output_tickets_or_mails(estate, job,
         assert all(token not in str(entry) for entry in tickets.history(ticket["id"]))
 
 
-def test_a_wrong_configuration_disables_the_callback_with_one_warning(estate):
-    # backend rt without its URL and token: the run still works, and says why no case was touched.
+def test_a_wrong_configuration_fails_the_run_loudly_and_says_why(estate):
+    # backend rt without its URL and token: every host is checked and evaluated, then the run fails and says why no
+    # case was filed, so that cron mail and AWX show it.
     proc = estate.playbook("proactive_check.yml", env={"IMAGICLE_CASES_BACKEND": "rt", "IMAGICLE_RT_URL": "",
-                                                       "IMAGICLE_RT_TOKEN": ""})
+                                                       "IMAGICLE_RT_TOKEN": ""}, check=False)
     text = proc.stdout + proc.stderr
-    assert proc.returncode == 0
-    assert text.count("imagicle.proactive.cases is disabled for this run") == 1
-    assert "IMAGICLE_RT_URL" in text and "IMAGICLE CASES" not in text
+    assert proc.returncode == 78, text[-3000:]
+    assert text.count("imagicle.proactive.cases cannot file cases in this run") == 1
+    assert "no case was filed" in text and "IMAGICLE_RT_URL" in text and "IMAGICLE CASES" not in text
+    assert "Summary of the run" in text  # the run's own summary still printed

@@ -75,7 +75,7 @@ def test_a_platinum_p1_pages_once_and_the_page_resolves(estate, run, paging):
     estate.clear(FAULTY)
     run("-e", PLATINUM)  # back, but restarted since the last run: still firing
     output = run("-e", PLATINUM)
-    assert "resolved 1" in output and "page resolved 1" in output
+    assert "resolved 1" in output and "page cleared 1" in output
     resolved = wait_for(lambda: [n for n in receiver.notifications(fingerprint) if n["status"] == "resolved"],
                         "the resolved notification")
     assert len(resolved) == 1

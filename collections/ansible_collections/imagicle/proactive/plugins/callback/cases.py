@@ -17,9 +17,13 @@ description:
   - Every action goes through an outbox in the state store with an idempotency key, before it is sent;
     what the backend cannot take now stays queued and is sent first at the next run.
   - Hosts that are not eligible for proactive support (plan, consent, release) are left out entirely.
-  - A missing or wrong setting gives one warning and disables the plugin; it never fails the playbook.
-    At the end it prints how many cases were opened, updated, resolved, reopened, how many actions
-    wait in the outbox for the next run and how many the backend rejected.
+  - Nothing is forgotten - an action that cannot be delivered (a backend down, a refused token, a login page instead
+    of the API) stays in the outbox with its reason and is retried with backoff on later runs; every run reports what
+    is still undelivered. Cases whose rule could not be measured in the run keep their state.
+  - Failing loudly - when cases cannot be filed (a missing or wrong setting, a state store that cannot be used, the
+    lock of another run held past O(lock_wait_seconds)) the playbook ends with exit code 78; when an action was
+    refused in this run, or has waited longer than O(undelivered_fail_minutes), with exit code 75. The table of the
+    run is printed first. Playbooks that evaluate nothing (or only look, with C(file_cases=false)) are not failed.
   - With O(pager) set, a case for an alarm whose plan pages (platinum P1) pages the on-call platform, with the
     alarm fingerprint as the dedup key, and the page is resolved when the case is. With O(mail) on, the
     customer's contacts (C(imagicle_contacts)) are mailed when a case opens and when it is resolved, in
@@ -256,6 +260,112 @@ options:
     ini:
       - section: imagicle_cases
         key: rt_key_field
+  allow_http:
+    description:
+      - Allow C(http://) URLs for backends and pagers that send a credential (token, password, routing key). By default
+        they are refused, except to this machine (loopback), because the credential would cross the network in clear
+        text. Set it only for a trusted network.
+    type: bool
+    default: false
+    env:
+      - name: IMAGICLE_ALLOW_HTTP
+    ini:
+      - section: imagicle_cases
+        key: allow_http
+  request_timeout_seconds:
+    description: The longest one request to a backend, pager or mail server may take, answer included (a total, not per read).
+    type: float
+    default: 10
+    env:
+      - name: IMAGICLE_CASES_REQUEST_TIMEOUT_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: request_timeout_seconds
+  send_deadline_seconds:
+    description:
+      - How long a run may spend sending the outbox; what is left waits for the next run. Keep it below
+        O(lock_ttl_seconds).
+    type: float
+    default: 240
+    env:
+      - name: IMAGICLE_CASES_SEND_DEADLINE_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: send_deadline_seconds
+  lock_ttl_seconds:
+    description:
+      - Lifetime of the run lock of the state store. A run keeps its lock alive while it works; a lock that is not
+        refreshed for this long (its run hung or died on another machine) is taken over by the next run. A lock whose
+        run died on this machine is taken over at once.
+    type: int
+    default: 900
+    env:
+      - name: IMAGICLE_CASES_LOCK_TTL_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: lock_ttl_seconds
+  retry_backoff_seconds:
+    description:
+      - An action that fails is retried at the next run, then after this long, doubling at each failure up to
+        O(retry_backoff_max_seconds). V(0) retries at every run.
+    type: float
+    default: 60
+    env:
+      - name: IMAGICLE_CASES_RETRY_BACKOFF_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: retry_backoff_seconds
+  retry_backoff_max_seconds:
+    description: The longest wait between two attempts of an action.
+    type: float
+    default: 3600
+    env:
+      - name: IMAGICLE_CASES_RETRY_BACKOFF_MAX_SECONDS
+    ini:
+      - section: imagicle_cases
+        key: retry_backoff_max_seconds
+  undelivered_fail_minutes:
+    description:
+      - When an action has waited in the outbox for longer than this, the run fails (exit code 75) until it is
+        delivered, requeued or dropped, so that cron mail and AWX show it. A refused action fails the run at once.
+    type: float
+    default: 60
+    env:
+      - name: IMAGICLE_CASES_UNDELIVERED_FAIL_MINUTES
+    ini:
+      - section: imagicle_cases
+        key: undelivered_fail_minutes
+  max_new_cases_per_host:
+    description:
+      - At most this many cases open (or reopen) for one host in one run, the most urgent first; the alarms past it are
+        summarised in one case for the host (rule C(alarm_flood)).
+    type: int
+    default: 10
+    env:
+      - name: IMAGICLE_CASES_MAX_NEW_PER_HOST
+    ini:
+      - section: imagicle_cases
+        key: max_new_cases_per_host
+  max_new_cases_per_run:
+    description: At most this many cases open (or reopen) in one run; the alarms past it are summarised in one case.
+    type: int
+    default: 100
+    env:
+      - name: IMAGICLE_CASES_MAX_NEW_PER_RUN
+    ini:
+      - section: imagicle_cases
+        key: max_new_cases_per_run
+  no_data_note_minutes:
+    description:
+      - A case whose rule cannot be measured (its section failed or vanished, a value reads null or NaN, the host does
+        not report) keeps its state; after this many minutes without data the case says so, once.
+    type: float
+    default: 60
+    env:
+      - name: IMAGICLE_CASES_NO_DATA_NOTE_MINUTES
+    ini:
+      - section: imagicle_cases
+        key: no_data_note_minutes
 """
 
 from datetime import datetime, timedelta, timezone
@@ -264,18 +374,27 @@ from ansible.plugins.callback import CallbackBase
 
 try:
     from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases as case_manager
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
-    from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, StoreLocked, open_store
 except ImportError as import_error:  # pragma: no cover - reported when the plugin starts
     IMPORT_ERROR = import_error
 else:
     IMPORT_ERROR = None
 
 EVALUATE_ACTIONS = frozenset(("imagicle.proactive.evaluate", "evaluate"))
+# Exit codes of a run whose cases could not be filed (sysexits.h): a setting or the store must be
+# fixed (EX_CONFIG); an action was refused or waits too long (EX_TEMPFAIL).
+EXIT_SETTINGS = 78
+EXIT_UNDELIVERED = 75
+POSITIVE = ("request_timeout_seconds", "send_deadline_seconds", "lock_ttl_seconds", "max_new_cases_per_host",
+            "max_new_cases_per_run")
+NOT_NEGATIVE = ("reopen_window_hours", "lock_wait_seconds", "retry_backoff_seconds", "retry_backoff_max_seconds",
+                "undelivered_fail_minutes", "no_data_note_minutes")
 
 
 class CallbackModule(CallbackBase):
-    """Hands the run's alarms to the case manager at the end of the run."""
+    """Hands the run's alarms to the case manager at the end of the run; fails the run loudly when they cannot be filed."""
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
@@ -284,121 +403,175 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super().__init__(display=display)
-        self.disabled = False
-        self.alarms = []
-        self.checked_hosts = set()
-        self.contacts = {}
+        self.broken = None
+        self.run = case_manager.RunInput() if IMPORT_ERROR is None else None
         self.evaluated = False
+        self.playbook = "a playbook"
 
-    def _disable(self, why: str) -> None:
-        self._display.warning("imagicle.proactive.cases is disabled for this run: %s" % why)
-        self.disabled = True
+    def _broken(self, why: str) -> None:
+        """A setting is missing or wrong: no case can be filed in this run (said now, and failed at the end if cases were due)."""
+        if self.broken is None:
+            self._display.warning("imagicle.proactive.cases cannot file cases in this run: %s" % why)
+            self.broken = why
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
         if IMPORT_ERROR is not None:
-            self._disable("a library it needs is missing (%s)" % IMPORT_ERROR)
+            self._broken("a library it needs is missing on the controller (%s); install the controller requirements" % IMPORT_ERROR)
             return
+        backend = self.get_option("backend")
         needs = {
             "rt": (("rt_url", "IMAGICLE_RT_URL"), ("rt_token", "IMAGICLE_RT_TOKEN")),
             "servicenow": (("servicenow_url", "IMAGICLE_SERVICENOW_URL"),),
             "webhook": (("webhook_url", "IMAGICLE_WEBHOOK_URL"), ("webhook_secret", "IMAGICLE_WEBHOOK_SECRET")),
-        }.get(self.get_option("backend"), ())
+        }.get(backend, ())
         missing = ["%s (%s)" % (option, env) for option, env in needs if not self.get_option(option)]
         if missing:
-            self._disable("backend %s needs %s" % (self.get_option("backend"), " and ".join(missing)))
-        if self.get_option("backend") == "servicenow" and not (
+            self._broken("backend %s needs %s" % (backend, " and ".join(missing)))
+        if backend == "servicenow" and not (
                 self.get_option("servicenow_token") or (self.get_option("servicenow_username") and self.get_option("servicenow_password"))):
-            self._disable("backend servicenow needs IMAGICLE_SERVICENOW_TOKEN, or a user and IMAGICLE_SERVICENOW_PASSWORD")
-        if (self.get_option("reopen_window_hours") or 0) < 0:
-            self._disable("reopen_window_hours must not be negative")
+            self._broken("backend servicenow needs IMAGICLE_SERVICENOW_TOKEN, or a user and IMAGICLE_SERVICENOW_PASSWORD")
+        for name in POSITIVE + NOT_NEGATIVE:
+            value = self.get_option(name)
+            if value is None or value < 0 or (name in POSITIVE and value == 0):
+                self._broken("%s must be %s, got %r" % (name, "a positive number" if name in POSITIVE else "zero or more", value))
+        if (self.get_option("send_deadline_seconds") or 0) >= (self.get_option("lock_ttl_seconds") or 0):
+            self._broken("send_deadline_seconds (%s) must be below lock_ttl_seconds (%s), so that a run never sends without "
+                         "holding the lock" % (self.get_option("send_deadline_seconds"), self.get_option("lock_ttl_seconds")))
         pager = self.get_option("pager")
         if pager == "alertmanager" and not self.get_option("alertmanager_url"):
-            self._disable("pager alertmanager needs alertmanager_url (IMAGICLE_ALERTMANAGER_URL)")
+            self._broken("pager alertmanager needs alertmanager_url (IMAGICLE_ALERTMANAGER_URL)")
         if pager == "pagerduty" and not self.get_option("pagerduty_routing_key"):
-            self._disable("pager pagerduty needs the routing key in IMAGICLE_PAGERDUTY_ROUTING_KEY")
+            self._broken("pager pagerduty needs the routing key in IMAGICLE_PAGERDUTY_ROUTING_KEY")
         if self.get_option("mail"):
             missing = [name for name in ("smtp_host", "mail_from") if not self.get_option(name)]
             if missing:
-                self._disable("mail needs %s (IMAGICLE_SMTP_HOST, IMAGICLE_MAIL_FROM)" % " and ".join(missing))
+                self._broken("mail needs %s (IMAGICLE_SMTP_HOST, IMAGICLE_MAIL_FROM)" % " and ".join(missing))
+
+    def v2_playbook_on_start(self, playbook):
+        self.playbook = getattr(playbook, "_file_name", None) or self.playbook
 
     def v2_runner_on_ok(self, result):
-        if self.disabled or result._task.action not in EVALUATE_ACTIONS:
+        if result._task.action not in EVALUATE_ACTIONS:
             return
-        data = result._result
-        evaluation = data.get("evaluation") or {}
-        if evaluation.get("file_cases") is False:
-            return  # a look at a host (playbooks/explain.yml), not a run that files cases
-        self.evaluated = True
-        if (evaluation.get("eligibility") or {}).get("eligible"):
-            host = evaluation.get("host") or result._host.get_name()
-            if evaluation.get("reporting"):
-                self.checked_hosts.add(host)
-            if isinstance(evaluation.get("notify"), dict):
-                self.contacts[host] = evaluation["notify"]
-            self.alarms.extend(alarm for alarm in data.get("alarms") or [] if isinstance(alarm, dict))
+        if self.run is None:  # a library is missing: only remember that cases were due
+            evaluation = (result._result or {}).get("evaluation") if isinstance(result._result, dict) else None
+            self.evaluated = self.evaluated or not (isinstance(evaluation, dict) and evaluation.get("file_cases") is False)
+            return
+        self.run.add(result._result, result._host.get_name())
+        self.evaluated = self.run.evaluated
 
     def _backends(self, store) -> dict:
+        timeout = float(self.get_option("request_timeout_seconds"))
+        allow_http = bool(self.get_option("allow_http"))
         backends = {"local": LocalBackend(store)}
         if self.get_option("backend") == "rt":
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.rt import RtBackend
 
-            backends["rt"] = RtBackend(self.get_option("rt_url"), token=self.get_option("rt_token"),
-                                       queue=self.get_option("rt_queue"), key_field=self.get_option("rt_key_field"))
+            backends["rt"] = RtBackend(self.get_option("rt_url"), token=self.get_option("rt_token"), queue=self.get_option("rt_queue"),
+                                       key_field=self.get_option("rt_key_field"), timeout=timeout, allow_http=allow_http)
         if self.get_option("backend") == "servicenow":
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.servicenow import ServiceNowBackend
 
             backends["servicenow"] = ServiceNowBackend(
                 self.get_option("servicenow_url"), username=self.get_option("servicenow_username"),
                 password=self.get_option("servicenow_password"), token=self.get_option("servicenow_token"),
-                assignment_group=self.get_option("servicenow_assignment_group"))
+                assignment_group=self.get_option("servicenow_assignment_group"), timeout=timeout, allow_http=allow_http)
         if self.get_option("backend") == "webhook":
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.webhook import WebhookBackend
 
-            backends["webhook"] = WebhookBackend(self.get_option("webhook_url"), secret=self.get_option("webhook_secret"))
+            backends["webhook"] = WebhookBackend(self.get_option("webhook_url"), secret=self.get_option("webhook_secret"),
+                                                 timeout=timeout, allow_http=allow_http)
         if self.get_option("pager") == "alertmanager":
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.alertmanager import AlertmanagerPager
 
-            backends["alertmanager"] = AlertmanagerPager(self.get_option("alertmanager_url"))
+            backends["alertmanager"] = AlertmanagerPager(self.get_option("alertmanager_url"), timeout=timeout, allow_http=allow_http)
         elif self.get_option("pager") == "pagerduty":
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.pagerduty import PagerDutyPager
 
-            backends["pagerduty"] = PagerDutyPager(self.get_option("pagerduty_routing_key"), url=self.get_option("pagerduty_url"))
+            backends["pagerduty"] = PagerDutyPager(self.get_option("pagerduty_routing_key"), url=self.get_option("pagerduty_url"),
+                                                   timeout=timeout, allow_http=allow_http)
         if self.get_option("mail"):
             from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import Mailer, SmtpSettings
 
             backends["mail"] = Mailer(SmtpSettings(
                 host=self.get_option("smtp_host"), port=self.get_option("smtp_port"), security=self.get_option("smtp_security"),
                 username=self.get_option("smtp_username"), password=self.get_option("smtp_password"),
-                sender=self.get_option("mail_from"), ca_path=self.get_option("smtp_ca_path")))
+                sender=self.get_option("mail_from"), ca_path=self.get_option("smtp_ca_path"), timeout=timeout))
         return backends
 
+    def _policy(self):
+        return case_manager.Policy(
+            reopen_window=timedelta(hours=float(self.get_option("reopen_window_hours"))),
+            max_new_per_host=int(self.get_option("max_new_cases_per_host")),
+            max_new_per_run=int(self.get_option("max_new_cases_per_run")),
+            no_data_note_after=timedelta(minutes=float(self.get_option("no_data_note_minutes"))),
+            retry_backoff=timedelta(seconds=float(self.get_option("retry_backoff_seconds"))),
+            retry_backoff_max=timedelta(seconds=float(self.get_option("retry_backoff_max_seconds"))))
+
+    def _file(self, now: datetime):
+        """Plan and send this run's cases; returns (report, undelivered lines)."""
+        report = case_manager.RunReport()
+        policy = self._policy()
+        with open_store(self.get_option("store")) as store:
+            with case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % self.playbook,
+                                       wait_seconds=float(self.get_option("lock_wait_seconds")),
+                                       ttl_seconds=int(self.get_option("lock_ttl_seconds")), report=report) as lock:
+                backends = self._backends(store)
+                attempts = max(1, int(self.get_option("retry_attempts") or 1))
+                pager = self.get_option("pager")
+                notifications = case_manager.Notifications(pager=None if pager == "none" else pager,
+                                                           mail=bool(self.get_option("mail")), contacts=self.run.contacts)
+                case_manager.plan_run(store, self.run.alarms, self.run.checked_hosts, self.get_option("backend"), now, report,
+                                      notifications=notifications, gaps=self.run.gaps, evaluated_hosts=self.run.evaluated_hosts,
+                                      policy=policy)
+                # What earlier runs could not send is older, so it goes first.
+                case_manager.drain(store, backends, now, report, attempts_in_run=attempts, policy=policy, lock=lock,
+                                   send_seconds=float(self.get_option("send_deadline_seconds")))
+                return report, case_manager.undelivered_lines(store, now)
+
     def v2_playbook_on_stats(self, stats):
-        if self.disabled or not self.evaluated:
+        if not self.evaluated:
             return
+        if self.broken is not None:
+            self._fail(EXIT_SETTINGS, "no case was filed: %s. Fix the setting (ansible-doc -t callback imagicle.proactive.cases) "
+                                      "and run again" % self.broken)
         now = datetime.now(timezone.utc)
         try:
-            with open_store(self.get_option("store")) as store:
-                with case_manager.run_lock(store, "imagicle.proactive.cases",
-                                           wait_seconds=float(self.get_option("lock_wait_seconds"))):
-                    backends = self._backends(store)
-                    attempts = max(1, int(self.get_option("retry_attempts") or 1))
-                    # What earlier runs could not send goes first.
-                    report = case_manager.drain(store, backends, now, attempts_in_run=attempts)
-                    pager = self.get_option("pager")
-                    notifications = case_manager.Notifications(pager=None if pager == "none" else pager,
-                                                               mail=bool(self.get_option("mail")), contacts=self.contacts)
-                    case_manager.plan_run(store, self.alarms, self.checked_hosts, self.get_option("backend"), now,
-                                          timedelta(hours=float(self.get_option("reopen_window_hours"))), report,
-                                          notifications=notifications)
-                    case_manager.drain(store, backends, now, report, attempts_in_run=attempts)
+            report, undelivered = self._file(now)
+        except StoreLocked as exc:
+            self._fail(EXIT_SETTINGS, "the state store is busy with another run for longer than lock_wait_seconds; no case was "
+                                      "changed in this run (the next run reconciles them): %s" % exc)
         except StoreError as exc:
-            self._display.warning("imagicle.proactive.cases: the state store failed, no case was changed: %s" % exc)
-            return
-        except Exception as exc:  # pylint: disable=broad-except  # a callback must never break the run
-            self._display.warning("imagicle.proactive.cases: %s: %s; what was queued stays queued" % (type(exc).__name__, exc))
-            return
+            self._fail(EXIT_SETTINGS, "the state store failed, no case was changed: %s" % exc)
+        except BackendError as exc:
+            self._fail(EXIT_SETTINGS, "a backend setting is wrong, nothing was sent: %s" % exc)
+        except Exception as exc:  # pylint: disable=broad-except  # said loudly, with what stays queued
+            self._fail(EXIT_SETTINGS, "%s: %s; what was queued stays queued" % (type(exc).__name__, exc))
         self._display.banner("IMAGICLE CASES (%s)" % self.get_option("backend"))
         self._display.display("  " + " | ".join("%s %d" % row for row in report.as_rows()))
+        for note in report.notes:
+            self._display.display("  %s" % note)
+        if report.stopped:
+            self._display.warning("imagicle.proactive.cases: %s" % report.stopped)
         for problem in report.problems:
             self._display.warning("imagicle.proactive.cases: %s" % problem)
+        if undelivered:
+            self._display.display("  undelivered actions, oldest first:")
+            for line in undelivered:
+                self._display.display("    %s" % line)
+        limit = timedelta(minutes=float(self.get_option("undelivered_fail_minutes")))
+        if report.refused:
+            self._fail(EXIT_UNDELIVERED, "%d action(s) were refused in this run (see the warnings above); they stay queued and are "
+                                         "retried: fix what the backend says, then requeue them (playbook outbox.yml) or let "
+                                         "the next runs retry them" % report.refused)
+        if report.oldest_undelivered is not None and now - report.oldest_undelivered > limit:
+            self._fail(EXIT_UNDELIVERED, "%d action(s) are still undelivered, the oldest since %s (more than %s min): see the list "
+                                         "above; fix the backend, or requeue or drop them on purpose (playbook outbox.yml)"
+                       % (report.undelivered, report.oldest_undelivered.strftime("%Y-%m-%d %H:%M UTC"),
+                          self.get_option("undelivered_fail_minutes")))
+
+    def _fail(self, code: int, message: str) -> None:
+        """End the playbook with ``code`` after saying why: cron mail and AWX must show that cases were not filed."""
+        self._display.error("imagicle.proactive.cases: %s" % message)
+        raise SystemExit(code)

@@ -39,6 +39,7 @@ options:
     type: str
 seealso:
   - module: imagicle.proactive.silence
+  - module: imagicle.proactive.outbox
 """
 
 EXAMPLES = r"""
@@ -93,10 +94,20 @@ silences:
   type: list
   elements: dict
 outbox:
-  description: How many outbox actions are queued, sent and parked, and the parked ones with the backend's answer.
+  description:
+    - How many outbox actions are undelivered (C(queued)), C(sent) and C(dropped), with every undelivered action (its
+      key, kind, backend, failed attempts, whether the backend refused it, the last error, since when it waits and its
+      next attempt) and every dropped one with the reason. M(imagicle.proactive.outbox) requeues or drops them.
   returned: success
   type: dict
-  sample: {queued: 0, sent: 12, parked: 1, parked_items: [{key: "...:open", kind: open, backend: rt, error: "400 ..."}]}
+  sample:
+    queued: 1
+    sent: 12
+    dropped: 0
+    undelivered_items:
+      - {key: "4b1f0c2a9e7d3f10aa11-1:open", kind: open, backend: rt, attempts: 2, refused: true,
+         error: "Request Tracker POST ...: HTTP 401 ...", since: "2026-11-27T09:10:02Z", next_attempt_at: "2026-11-27T09:16:02Z"}
+    dropped_items: []
 store:
   description: The state store read (without password).
   returned: success

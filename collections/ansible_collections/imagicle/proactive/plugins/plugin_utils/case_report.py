@@ -95,16 +95,43 @@ def report(store, now: datetime, status: str = "open", host=None, customer=None,
     pending = [s for s in store.silences(ended_since=now)
                if (not host or s.host in (None, host)) and (not customer or s.customer in (None, customer))]
     out["silences"] = [s.to_dict() for s in pending]
-    counts = {name: 0 for name in OUTBOX_STATUSES}
-    parked = []
-    for item in store.outbox():
-        counts[item.status] += 1
-        if item.status == "parked":
-            parked.append({"key": item.key, "kind": item.kind, "backend": item.backend, "error": item.last_error})
-    out["outbox"] = dict(counts, parked_items=parked)
+    out["outbox"] = outbox_state(store)
     lines += ["", "silences in force or to come:" if pending else "no silence in force or to come"]
     lines += ["  " + silence_rules.describe(s) for s in pending]
-    lines.append("outbox: %d queued, %d sent, %d parked" % (counts["queued"], counts["sent"], counts["parked"]))
-    lines += ["  parked %s %s: %s" % (p["kind"], p["key"], p["error"]) for p in parked]
+    lines += outbox_lines(out["outbox"], now)
     out["lines"] = lines
     return out
+
+
+def outbox_state(store) -> dict:
+    """How many actions are undelivered (queued), sent and dropped, with each undelivered and dropped one."""
+    counts = {name: 0 for name in OUTBOX_STATUSES}
+    undelivered, dropped = [], []
+    for item in store.outbox():
+        counts[item.status] += 1
+        if item.status == "queued":
+            undelivered.append({"key": item.key, "kind": item.kind, "backend": item.backend, "attempts": item.attempts,
+                                "refused": item.refused, "error": item.last_error, "since": item.to_dict()["created_at"],
+                                "next_attempt_at": item.to_dict()["next_attempt_at"]})
+        elif item.status == "dropped":
+            dropped.append({"key": item.key, "kind": item.kind, "backend": item.backend, "reason": item.drop_reason,
+                            "dropped_at": item.to_dict()["dropped_at"]})
+    return dict(counts, undelivered_items=undelivered, dropped_items=dropped)
+
+
+def outbox_lines(state: dict, now: datetime) -> list:
+    """The outbox state as readable lines: the counts, then every undelivered action with its reason."""
+    refused = sum(1 for item in state["undelivered_items"] if item["refused"])
+    lines = ["outbox: %d undelivered (%d refused), %d sent, %d dropped"
+             % (state["queued"], refused, state["sent"], state["dropped"])]
+    for item in state["undelivered_items"]:
+        lines.append("  undelivered %s %s to %s since %s, %d failed attempt(s)%s, next attempt %s%s" % (
+            item["kind"], item["key"], item["backend"], item["since"], item["attempts"], ", REFUSED" if item["refused"] else "",
+            "now" if not item["next_attempt_at"] or item["next_attempt_at"] <= _iso(now) else item["next_attempt_at"],
+            (": %s" % item["error"]) if item["error"] else ""))
+    lines += ["  dropped %s %s: %s" % (item["kind"], item["key"], item["reason"]) for item in state["dropped_items"]]
+    return lines
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

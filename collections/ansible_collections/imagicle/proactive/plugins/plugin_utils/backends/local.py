@@ -3,21 +3,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``local`` backend: the embedded case register in the state store (no external service).
 
-Same interface as the other backends (find, create, update_priority, resolve, reopen, get); the
-idempotency key of a case is the register's unique key, so creating twice gives one case.
+A :class:`~.base.CaseBackend` like the others: the idempotency key of a case is the register's
+unique key, so creating twice gives one case, and each comment is kept under the id of the
+action that wrote it, so a retried action does not add its note twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, CaseRef
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseBackend, CaseRef
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError
 
 NAME = "local"
 
 
-class LocalBackend:
+class LocalBackend(CaseBackend):
     """Cases kept in the state store's local register."""
 
     name = NAME
@@ -26,29 +27,37 @@ class LocalBackend:
         self.store = store
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
-    def find(self, key: str) -> CaseRef | None:
-        ref = self.store.local_find(key)
-        return CaseRef(backend=NAME, ref=ref, url=None) if ref is not None else None
+    def find(self, ctx: ActionContext) -> CaseRef | None:
+        ref = self.store.local_find(ctx.case_key)
+        if ref is None:
+            return None
+        status = self.store.local_get(ref)["status"]
+        return CaseRef(backend=NAME, ref=ref, url=None, status="resolved" if status == "resolved" else "open")
 
-    def create(self, key: str, case: dict) -> CaseRef:
+    def create(self, ctx: ActionContext, case: dict) -> CaseRef:
         fields = {name: case.get(name) for name in ("title", "priority", "due", "body")}
-        ref = self.store.local_create(key, fields, self.clock())
-        return CaseRef(backend=NAME, ref=ref, url=None)
+        ref = self.store.local_create(ctx.case_key, fields, self.clock())
+        # an existing case of this key is returned as it is (resolved, when an earlier case of the fingerprint had it)
+        status = self.store.local_get(ref)["status"]
+        return CaseRef(backend=NAME, ref=ref, url=None, status="resolved" if status == "resolved" else "open")
 
-    def _update(self, ref: str, **changes) -> None:
+    def _update(self, ctx: ActionContext, ref: str, **changes) -> None:
         try:
-            self.store.local_update(ref, now=self.clock(), **changes)
+            self.store.local_update(ref, now=self.clock(), marker=ctx.action_id, **changes)
         except StoreError as exc:
             raise BackendError(str(exc), retryable=False) from None
 
-    def update_priority(self, ref: str, priority: str, comment: str) -> None:
-        self._update(ref, priority=priority, comment=comment)
+    def update_priority(self, ctx: ActionContext, ref: str, priority: str, note: str | None) -> None:
+        self._update(ctx, ref, priority=priority, comment=note)
 
-    def resolve(self, ref: str, note: str) -> None:
-        self._update(ref, status="resolved", comment=note)
+    def resolve(self, ctx: ActionContext, ref: str, note: str | None) -> None:
+        self._update(ctx, ref, status="resolved", comment=note)
 
-    def reopen(self, ref: str, note: str) -> None:
-        self._update(ref, status="open", comment=note)
+    def reopen(self, ctx: ActionContext, ref: str, note: str | None) -> None:
+        self._update(ctx, ref, status="open", comment=note)
+
+    def comment(self, ctx: ActionContext, ref: str, text: str) -> None:
+        self._update(ctx, ref, comment=text)
 
     def get(self, ref: str) -> dict:
         return self.store.local_get(ref)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreLocked, open_store
 
@@ -46,13 +46,13 @@ class FlakyBackend(LocalBackend):
         if self.failures:
             raise self.failures.pop(0)
 
-    def create(self, key, case):
+    def create(self, ctx, case):
         self._maybe_fail()
-        return super().create(key, case)
+        return super().create(ctx, case)
 
-    def resolve(self, ref, note):
+    def resolve(self, ctx, ref, note):
         self._maybe_fail()
-        return super().resolve(ref, note)
+        return super().resolve(ctx, ref, note)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def run(store, alarms, checked, now, backend=None, **kwargs):
 
 def test_a_new_alarm_opens_one_case_and_ten_more_runs_add_nothing(store):
     report = run(store, [alarm()], {"ias-a"}, T0)
-    assert report.opened == 1 and report.queued == 0
+    assert report.opened == 1 and report.undelivered == 0
     [local] = store.local_list()
     assert local["fields"]["title"] == "ias-a: Disk space running low (/srv/appsuite)"
     assert local["priority"] == "P4" and "Respond by: 2026-11-27T18:00:00Z" in local["fields"]["body"]
@@ -128,12 +128,12 @@ def test_backend_down_for_a_whole_run_loses_nothing_and_files_each_case_once(sto
     backend = FlakyBackend(store)
     backend.failures = [BackendError("connection refused", retryable=True)] * 3
     report = run(store, [alarm(), alarm(subject="/var")], {"ias-a"}, T0, backend=backend, attempts_in_run=3)
-    assert report.opened == 0 and report.queued == 2
+    assert report.opened == 0 and report.undelivered == 2
     assert backend.calls == 3  # three attempts on the first case, then the backend is left alone this run
     assert store.local_list() == []
     # Next run: the backend is back; the queued actions go first, nothing is filed twice.
     report = run(store, [alarm(), alarm(subject="/var")], {"ias-a"}, T0 + timedelta(minutes=5), backend=backend)
-    assert report.opened == 2 and report.queued == 0
+    assert report.opened == 2 and report.undelivered == 0
     assert len(store.local_list()) == 2
 
 
@@ -141,16 +141,40 @@ def test_a_retry_inside_the_run_succeeds_after_a_transient_failure(store):
     backend = FlakyBackend(store)
     backend.failures = [BackendError("HTTP 503", retryable=True, status=503)]
     report = run(store, [alarm()], {"ias-a"}, T0, backend=backend)
-    assert report.opened == 1 and report.queued == 0 and backend.calls == 2
+    assert report.opened == 1 and report.undelivered == 0 and backend.calls == 2
 
 
-def test_an_action_the_backend_rejects_is_parked_and_reported(store):
+def test_an_action_the_backend_refuses_stays_queued_is_reported_and_filed_once_it_is_accepted(store):
     backend = FlakyBackend(store)
-    backend.failures = [BackendError("HTTP 400 bad payload", retryable=False, status=400)]
+    backend.failures = [BackendError("HTTP 401 Unauthorized: token rotated", retryable=False, status=401, backend_wide=True)]
     report = run(store, [alarm()], {"ias-a"}, T0, backend=backend)
-    assert report.parked == 1 and report.queued == 0 and backend.calls == 1
-    assert "rejected" in report.problems[0]
-    assert [item.status for item in store.outbox()] == ["parked"]
+    assert report.refused == 1 and report.undelivered == 1 and backend.calls == 1
+    assert "refused" in report.problems[0] and "401" in report.problems[0]
+    [item] = store.outbox()
+    assert (item.status, item.refused, item.attempts) == ("queued", True, 1)
+    assert "token rotated" in item.last_error
+    # Later runs plan nothing new for the case, but the action is still there and is sent once the backend accepts it.
+    report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5), backend=backend)
+    assert report.opened == 1 and report.undelivered == 0 and report.refused == 0
+    assert len(store.local_list()) == 1 and store.get_case(alarm()["fingerprint"]).case_ref == "LOCAL-1"
+
+
+def test_a_failing_action_backs_off_between_runs(store):
+    backend = FlakyBackend(store)
+    backend.failures = [BackendError("HTTP 503", retryable=True, status=503)] * 9
+    policy = cases.Policy(retry_backoff=timedelta(minutes=1), retry_backoff_max=timedelta(minutes=3))
+    times = []
+    for minute in range(0, 12):
+        now = T0 + timedelta(minutes=minute)
+        before = backend.calls
+        report = cases.plan_run(store, [alarm()], {"ias-a"}, "local", now, policy=policy)
+        cases.drain(store, {"local": backend}, now, report, attempts_in_run=1, sleep=lambda seconds: None, policy=policy)
+        if backend.calls > before:
+            times.append(minute)
+    # first failure: next run; then 1, 2, 3 (the cap), 3 ... minutes
+    assert times[:6] == [0, 1, 2, 4, 7, 10]
+    [item] = store.outbox()
+    assert item.status == "queued" and not item.refused
 
 
 def test_a_crash_after_queueing_and_before_sending_files_the_case_at_the_next_run(store, tmp_path):
@@ -165,7 +189,7 @@ def test_a_crash_after_the_backend_created_the_case_does_not_file_it_twice(store
     cases.plan_run(store, [alarm()], {"ias-a"}, "local", T0)
     [item] = store.pending(T0)
     # The backend filed the case, then the controller died before marking the item sent.
-    LocalBackend(store, clock=lambda: T0).create(item.payload["case_key"], item.payload)
+    LocalBackend(store, clock=lambda: T0).create(ActionContext(item.payload["case_key"], item.key), item.payload)
     report = run(store, [alarm()], {"ias-a"}, T0 + timedelta(minutes=5))
     assert report.opened == 1  # the item is now sent ...
     assert len(store.local_list()) == 1  # ... and found the existing case instead of creating another
@@ -201,12 +225,12 @@ class RecordingPager:
     def __init__(self):
         self.calls = []
 
-    def trigger(self, dedup_key, page):
+    def trigger(self, ctx, dedup_key, page):
         self.calls.append(("trigger", dedup_key, page))
         return dedup_key
 
-    def resolve(self, dedup_key, page):
-        self.calls.append(("resolve", dedup_key, page))
+    def clear(self, ctx, dedup_key, page):
+        self.calls.append(("clear", dedup_key, page))
 
 
 class RecordingMailer:
@@ -215,9 +239,8 @@ class RecordingMailer:
     def __init__(self):
         self.sent = []
 
-    def deliver(self, key, event, to, language, case, thread_key=None):
-        self.sent.append({"key": key, "event": event, "to": to, "language": language, "case": case,
-                          "thread_key": thread_key})
+    def deliver(self, ctx, message):
+        self.sent.append(dict(message, key=ctx.action_id))
 
 
 def run_notified(store, alarms, checked, now, pager, mailer, contacts=None):
@@ -241,7 +264,7 @@ def test_a_platinum_p1_is_paged_once_and_the_page_resolves_with_the_case(store):
     assert pager.calls[0][2]["case_ref"] == local["id"]  # the page names its case
     report = run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=20), pager, mailer)
     assert report.resolved == 1 and report.unpaged == 1
-    assert [call[0] for call in pager.calls] == ["trigger", "resolve"]
+    assert [call[0] for call in pager.calls] == ["trigger", "clear"]
     assert pager.calls[1][2]["case_ref"] == local["id"]
 
 
@@ -273,7 +296,8 @@ def test_the_customer_is_mailed_on_open_and_on_resolve_in_their_language(store):
     assert [(m["event"], m["to"], m["language"]) for m in mailer.sent] == [
         ("open", ["it@acme.example"], "it"), ("resolve", ["it@acme.example"], "it")]
     assert mailer.sent[0]["case"]["case_ref"] == store.local_list()[0]["id"]
-    assert mailer.sent[1]["thread_key"] == mailer.sent[0]["thread_key"]
+    assert mailer.sent[0]["thread_key"] is None
+    assert mailer.sent[1]["thread_key"] == mailer.sent[0]["key"]  # the resolve mail answers the open mail
 
 
 def test_no_contacts_no_mail(store):
@@ -289,7 +313,7 @@ def test_mail_waits_for_its_case_when_the_case_backend_is_down(store):
     notifications = cases.Notifications(pager=None, mail=True, contacts={"ias-a": {"emails": ["a@acme.example"]}})
     report = cases.plan_run(store, [alarm()], {"ias-a"}, "local", T0, notifications=notifications)
     cases.drain(store, {"local": flaky, "mail": mailer}, T0, report, sleep=lambda seconds: None)
-    assert mailer.sent == [] and report.queued == 2
+    assert mailer.sent == [] and report.undelivered == 2
     report = cases.drain(store, {"local": flaky, "mail": mailer}, T0 + timedelta(minutes=5), sleep=lambda seconds: None)
     assert report.opened == 1 and report.mailed == 1 and len(mailer.sent) == 1
 
