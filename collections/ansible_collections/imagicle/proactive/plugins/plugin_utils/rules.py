@@ -1033,8 +1033,8 @@ def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
     reason = not_reporting_reason(health)
     if reason is not None:
         alarm = not_reporting_alarm(catalogue, host=host, customer=customer, reason=reason, detected_at=detected_at)
-        return ([alarm] if alarm is not None else []), [NoData(rule.id, None, reason) for rule in catalogue.rules
-                                                         if rule.enabled and rule.id != NOT_REPORTING_RULE]
+        unmeasured = [NoData(rule.id, None, reason) for rule in catalogue.rules if rule.enabled and rule.id != NOT_REPORTING_RULE]
+        return ([alarm] if alarm is not None else []), unmeasured
     alarms: list[Alarm] = []
     no_data: list[NoData] = []
     seen: set[str] = set()
