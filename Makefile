@@ -11,7 +11,7 @@ DEMO_STORE := $(CURDIR)/.demo/state.sqlite
 DEMO := IMAGICLE_STATE_STORE=$(DEMO_STORE)
 
 .PHONY: demo test setup setup-test demo-up demo-tour demo-down check cases explain fault clear silence \
-	sanity units pytest molecule lint bench clean
+	sanity units pytest molecule lint bench soak clean
 
 demo: setup demo-up demo-tour
 
@@ -59,6 +59,12 @@ sanity units pytest molecule lint: setup-test
 bench: setup-test
 	@bash scripts/demo.sh up
 	python tests/bench/bench_facts.py
+
+# 200 runs of the scheduled job with a changing mix of host faults and backend failures, then a
+# count of tickets, pages and mails in the real services, and the run times early against late
+# (its reduced form, a dozen runs, is part of `make test`). Results: tests/output/soak.json.
+soak: setup-test
+	python tests/soak/soak.py --runs $(or $(RUNS),200)
 
 clean: demo-down
 	rm -rf collections/ansible_collections/imagicle/proactive/tests/output
