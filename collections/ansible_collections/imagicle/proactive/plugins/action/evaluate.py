@@ -75,4 +75,6 @@ class ActionModule(ActionBase):
             msg=summary_lines(dict(evaluation, alarms=alarms)),
             ansible_facts={"imagicle_alarms": alarms, "imagicle_evaluation": evaluation},
         )
+        if settings.warnings:
+            result.setdefault("warnings", []).extend(settings.warnings)
         return result

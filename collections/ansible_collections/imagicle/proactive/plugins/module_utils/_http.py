@@ -21,7 +21,7 @@ import socket
 import ssl
 import tempfile
 import time
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError
 
@@ -201,6 +201,58 @@ def _tls_context(validate_certs: bool, ca_path) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=ca_path or None)
     except (OSError, ssl.SSLError) as exc:
         raise HttpOptionError("cannot load the CA file %s (ca_path): %s; it must be a PEM certificate" % (ca_path, exc))
+
+
+def credential_forms(username, password) -> set:
+    """Every form in which Basic credentials may come back in a text (a proxy's reason phrase, an error).
+
+    The password (4 characters or more: shorter ones would mask half of every text), ``user:password``
+    as given and percent-decoded, and their base64 in UTF-8 and Latin-1 (what a ``Basic`` header carries).
+    """
+    forms = set()
+    if password is None:
+        return forms
+    for user, secret in sorted({(username or "", password), (unquote(username or ""), unquote(password))}):
+        if len(secret) >= 4:
+            forms.add(secret)
+        pair = "%s:%s" % (user, secret)
+        if secret:
+            forms.add(pair)
+        for encoding in ("utf-8", "latin-1"):
+            try:
+                forms.add(base64.b64encode(pair.encode(encoding)).decode("ascii"))
+            except UnicodeEncodeError:
+                continue
+    return forms
+
+
+def url_credential_forms(url) -> set:
+    """:func:`credential_forms` of the user and password inside ``url`` (none when it has none or is no URL)."""
+    if not isinstance(url, str) or "@" not in url:
+        return set()
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return set()
+    return credential_forms(parts.username, parts.password)
+
+
+def credential_forms_in(options) -> set:
+    """The :func:`credential_forms` of every URL with credentials and every ``username``/``password`` pair in
+    ``options`` (a module's parameters, nested dicts and lists), for the module's ``no_log_values``."""
+    forms = set()
+    if isinstance(options, dict):
+        if isinstance(options.get("password"), str):
+            forms |= credential_forms(options.get("username") if isinstance(options.get("username"), str) else "",
+                                      options["password"])
+        for value in options.values():
+            forms |= credential_forms_in(value)
+    elif isinstance(options, (list, tuple)):
+        for value in options:
+            forms |= credential_forms_in(value)
+    elif isinstance(options, str) and "://" in options:
+        forms |= url_credential_forms(options)
+    return forms
 
 
 def _basic(username, password) -> str:

@@ -268,7 +268,10 @@ options:
         type: path
         default: /srv/appsuite/ha/replication.json
       peer_url:
-        description: A URL of the peer node whose C(Date) header gives the peer's clock.
+        description:
+          - A URL of the peer node whose C(Date) header gives the peer's clock.
+          - It may carry credentials (C(https://user:password@peer/)), so it is a secret (C(no_log)) - it
+            never appears in the task's output, even with C(-vvv); keep credentials in it in Ansible Vault.
         type: str
       ca_path:
         description: CA bundle that signed the peer's certificate.
@@ -288,7 +291,11 @@ options:
         type: str
         default: https://api.imagicle.com/test
       proxy:
-        description: HTTP proxy (C(http://host:port)) that tunnels TLS with CONNECT.
+        description:
+          - HTTP proxy (C(http://host:port)) that tunnels TLS with CONNECT.
+          - It may carry credentials (C(http://user:password@proxy:3128)), so it is a secret (C(no_log)) - it
+            never appears in the task's output, even with C(-vvv); keep credentials in it in Ansible Vault. The
+            facts' C(cloud.proxy) shows it without credentials, or as C(********) when it has none.
         type: str
       ca_path:
         description: CA bundle; the system's default store when unset.
@@ -443,6 +450,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._http import credential_forms_in
 from ansible_collections.imagicle.proactive.plugins.module_utils.appsuite_health import (
     gather,
     section_errors,
@@ -583,7 +591,7 @@ def argument_spec() -> dict:
             apply_defaults=True,
             options=dict(
                 status_file=dict(type="path", default="/srv/appsuite/ha/replication.json"),
-                peer_url=dict(type="str"),
+                peer_url=dict(type="str", no_log=True),
                 ca_path=dict(type="path", default="/srv/appsuite/tls/ca.pem"),
                 validate_certs=dict(type="bool", default=True),
             ),
@@ -594,7 +602,7 @@ def argument_spec() -> dict:
             apply_defaults=True,
             options=dict(
                 url=dict(type="str", default="https://api.imagicle.com/test"),
-                proxy=dict(type="str"),
+                proxy=dict(type="str", no_log=True),
                 ca_path=dict(type="path"),
                 validate_certs=dict(type="bool", default=True),
                 expected_message=dict(type="str", default="successfully connected!"),
@@ -614,6 +622,8 @@ def argument_spec() -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # A proxy or a peer may echo the credentials back (a reason phrase, an error): in every form, never returned.
+    module.no_log_values.update(credential_forms_in(module.params))
     try:
         health = gather(module.params, check_mode=module.check_mode)
     except ValueError as exc:

@@ -19,11 +19,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._redact import one_line, type_name
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import rules, sla
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.eligibility import check_eligibility
 
 
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# One e-mail address, ASCII only: a local part of RFC 5322 "atext" characters and single dots,
+# one @, and a domain of two or more labels ending in a top-level domain (letters, or xn--).
+EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
+)
+EMAIL_MAX_LENGTH = 254
 LANGUAGES = ("en", "it")
 
 
@@ -43,6 +50,8 @@ class HostSettings:
     catalogue: rules.Catalogue
     contacts: tuple = ()
     language: str = "en"
+    # Problems that did not stop the evaluation (a contact left out), for the task's warnings.
+    warnings: tuple = ()
 
 
 _CATALOGUES: dict = {}
@@ -56,10 +65,70 @@ def _catalogue(path) -> rules.Catalogue:
     return _CATALOGUES[key]
 
 
+def contact_problem(entry) -> str | None:
+    """Why ``entry`` of imagicle_contacts is not one e-mail address, and what to write instead; None when it is one."""
+    if not isinstance(entry, str):
+        return "it is %s, not a string: write the address as text" % ("null" if entry is None else "a " + type_name(entry))
+    address = entry.strip()
+    if not address:
+        return "it is empty: remove it"
+    if any(ord(character) < 32 or 127 <= ord(character) < 160 for character in address):
+        return "it contains a control character (a line break, a tab): write the address alone, on one line"
+    if not address.isascii():
+        return "it contains characters outside ASCII: write the address in ASCII (a domain in its xn-- form)"
+    if "," in address or ";" in address:
+        return "it holds a comma or a semicolon: write one address per list entry"
+    if "<" in address or ">" in address:
+        return "it has angle brackets: write the bare address (name@example.com), without a display name"
+    if any(character.isspace() for character in address):
+        return "it contains a space: write the bare address (name@example.com), without a display name"
+    if address.count("@") != 1:
+        return "it has %s: an address has exactly one @" % ("no @" if "@" not in address else "%d @" % address.count("@"))
+    if "." not in address.split("@")[1]:
+        return "its domain has no dot: write the full domain (name@example.com)"
+    if len(address) > EMAIL_MAX_LENGTH or not EMAIL.match(address):
+        return "it is not an e-mail address (name@example.com): check the characters around the @ and the domain"
+    return None
+
+
+def _shown_entry(entry) -> str:
+    """An imagicle_contacts entry as a warning may show it: quoted, escaped (one line), short."""
+    if not isinstance(entry, str):
+        return "(%s)" % ("null" if entry is None else "a " + type_name(entry))
+    text = repr(entry)
+    return text if len(text) <= 80 else text[:76] + "...'"
+
+
+def host_contacts(host: str, value) -> tuple:
+    """(the good addresses of imagicle_contacts, a warning for each entry left out).
+
+    Raises SettingsError only when the value is not a list or a string at all.
+    """
+    if value is None or value == "":
+        return (), ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise SettingsError("host %s: imagicle_contacts must be a list of e-mail addresses of the customer's contacts "
+                            "(one per entry), got a %s; write e.g. imagicle_contacts: [it-ops@example.com]"
+                            % (host, type_name(value)))
+    good, warnings = [], []
+    for index, entry in enumerate(value):
+        problem = contact_problem(entry)
+        if problem is None:
+            good.append(entry.strip())
+        else:
+            warnings.append("host %s: imagicle_contacts entry %d %s was left out, %s; the other contacts are still "
+                            "mailed - correct or remove it in the inventory" % (host, index + 1, _shown_entry(entry), problem))
+    return tuple(good), tuple(warnings)
+
+
 def host_settings(host: str, variables: dict) -> HostSettings:
     """Build the settings of ``host`` from its variables (``imagicle_*``).
 
-    Raises SettingsError naming the variable and key for anything malformed.
+    Raises SettingsError naming the variable and key for anything malformed, except an entry of
+    imagicle_contacts that is not one e-mail address: that entry is left out, with a warning in
+    ``HostSettings.warnings``, so that one bad address never keeps the others from being mailed.
     """
     customer = variables.get("imagicle_customer")
     if customer is None:
@@ -84,18 +153,14 @@ def host_settings(host: str, variables: dict) -> HostSettings:
                 catalogue = rules.apply_overrides(catalogue, overrides, "%s (host %s)" % (name, host))
     except rules.RulesError as exc:
         raise SettingsError(str(exc)) from None
-    contacts = variables.get("imagicle_contacts") or []
-    if isinstance(contacts, str):
-        contacts = [contacts]
-    if not isinstance(contacts, list) or not all(isinstance(c, str) and EMAIL.match(c.strip()) for c in contacts):
-        raise SettingsError("host %s: imagicle_contacts must be a list of e-mail addresses of the customer's contacts, "
-                            "got %r" % (host, contacts))
+    contacts, warnings = host_contacts(host, variables.get("imagicle_contacts"))
     language = variables.get("imagicle_language") or "en"
     if language not in LANGUAGES:
         raise SettingsError("host %s: imagicle_language must be one of %s, got %r" % (host, ", ".join(LANGUAGES), language))
     return HostSettings(
         host=host,
-        contacts=tuple(c.strip() for c in contacts),
+        contacts=contacts,
+        warnings=warnings,
         language=language,
         customer=customer.strip(),
         sla=sla_config,
@@ -135,9 +200,10 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
         alarm = rules.not_reporting_alarm(settings.catalogue, host=settings.host, customer=settings.customer,
                                           reason=problem, detected_at=detected_at)
         alarms = [alarm] if alarm is not None else []
+        no_data = [rules.NoData(None, None, problem)]
     else:
-        alarms = rules.evaluate(health, host=settings.host, customer=settings.customer,
-                                catalogue=settings.catalogue, detected_at=detected_at)
+        alarms, no_data = rules.evaluate_facts(health, host=settings.host, customer=settings.customer,
+                                               catalogue=settings.catalogue, detected_at=detected_at)
     plan = settings.sla.plan
     eligibility = check_eligibility(plan_name=plan.name, plan_proactive=plan.proactive, consent=settings.consent,
                                     cloud_connected=settings.cloud_connected, health=None if problem else health)
@@ -165,20 +231,40 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
         "eligibility": eligibility.to_dict(),
         "notify": {"emails": list(settings.contacts), "language": settings.language},
         "alarms": out,
+        # What this run could not measure (rule None: nothing, the host did not report): the
+        # cases of these rules keep their state instead of being resolved.
+        "no_data": [gap.to_dict() for gap in no_data],
         "detected_at": _utc_iso(detected_at),
     }
 
 
 def summary_lines(result: dict) -> list:
-    """The evaluation as short lines for the task output."""
+    """The evaluation as short lines for the task output, one per alarm.
+
+    Text that comes from the host (an alarm's subject and summary, the reasons) is made one line,
+    with phone numbers and e-mail addresses masked, and cut to a length, so that it can neither
+    forge a line of the output nor leak a number. Never raises: an alarm that is not a mapping,
+    or lacks a key, gives a line with ``?`` in its place.
+    """
+    result = result if isinstance(result, dict) else {}
     lines = []
-    eligibility = result["eligibility"]
-    if not eligibility["eligible"]:
-        lines.append("no proactive cases for this host: " + "; ".join(eligibility["reasons"]))
-    if not result["alarms"]:
+    eligibility = result.get("eligibility")
+    if isinstance(eligibility, dict) and eligibility.get("eligible") is False:
+        reasons = eligibility.get("reasons")
+        reasons = reasons if isinstance(reasons, (list, tuple)) else []
+        lines.append("no proactive cases for this host: " + (
+            "; ".join(one_line(reason, rules.LONG_TEXT_LIMIT) for reason in reasons[:10]) or "no reason given"))
+    alarms = result.get("alarms")
+    if not isinstance(alarms, (list, tuple)):
+        return lines + ["alarms unreadable (a list expected, got %s)" % type_name(alarms)]
+    if not alarms:
         lines.append("no alarm")
-    for alarm in result["alarms"]:
+    for alarm in alarms:
+        if not isinstance(alarm, dict):
+            lines.append("unreadable alarm (a mapping expected, got %s)" % type_name(alarm))
+            continue
         lines.append("%s %s [%s] %s (respond by %s, %s)" % (
-            alarm["priority"], alarm["rule"], alarm["subject"] or "-", alarm["summary"], alarm["due"],
-            alarm["response_calendar"]))
+            rules.clean_text(alarm.get("priority")) or "?", rules.clean_text(alarm.get("rule")) or "?",
+            one_line(alarm.get("subject")) or "-", one_line(alarm.get("summary"), rules.LONG_TEXT_LIMIT) or "?",
+            rules.clean_text(alarm.get("due")) or "?", rules.clean_text(alarm.get("response_calendar")) or "?"))
     return lines

@@ -199,3 +199,23 @@ def test_proxy_that_cannot_reach_the_target(connect_proxy, closed_port):
 def test_proxy_refused(web_tls, closed_port):
     with pytest.raises(CollectorError, match="connection refused"):
         _http.http_get(web_tls.url("/"), 5, proxy="http://127.0.0.1:%d" % closed_port)
+
+
+def test_credential_forms_cover_what_a_basic_header_or_an_echo_carries():
+    import base64
+    forms = _http.url_credential_forms("http://us%40er:p%C3%A0ss-w0rd@proxy.example:3128")
+    for form in ("p%C3%A0ss-w0rd", "pàss-w0rd", "us@er:pàss-w0rd", "us%40er:p%C3%A0ss-w0rd",
+                 base64.b64encode("us@er:pàss-w0rd".encode("utf-8")).decode(),
+                 base64.b64encode("us@er:pàss-w0rd".encode("latin-1")).decode()):
+        assert form in forms
+    assert _http.url_credential_forms("http://proxy.example:3128") == set()
+    assert _http.url_credential_forms(None) == set()
+    # A password too short to mask on its own is still masked with its user name, in both forms.
+    assert "abc" not in _http.credential_forms("u", "abc") and "u:abc" in _http.credential_forms("u", "abc")
+
+
+def test_credential_forms_in_walks_nested_options():
+    options = {"webapi": {"username": "api", "password": "W3b-secret"}, "cloud": {"proxy": "http://p:Pr0xy-pw@h:1"},
+               "list": [{"url": "https://a:L1st-pw@h/"}], "timeout": 3, "none": None}
+    forms = _http.credential_forms_in(options)
+    assert {"W3b-secret", "api:W3b-secret", "Pr0xy-pw", "p:Pr0xy-pw", "L1st-pw"} <= forms
