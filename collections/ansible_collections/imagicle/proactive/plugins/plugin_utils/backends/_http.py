@@ -20,7 +20,6 @@ visible or turned into spaces.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import re
@@ -40,6 +39,7 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     requests = None
     HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._http import credential_forms
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError, status_is_retryable
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -98,13 +98,7 @@ def credential_secrets(*values: str | None, username: str | None = None, passwor
     authentication puts on the wire: ``user:password`` and its base64 form (as UTF-8 and as Latin-1)."""
     forms = [*values, password]
     if username and password:
-        pair = f"{username}:{password}"
-        forms.append(pair)
-        for encoding in ("utf-8", "latin-1"):
-            try:
-                forms.append(base64.b64encode(pair.encode(encoding)).decode("ascii"))
-            except UnicodeEncodeError:
-                continue
+        forms.extend(sorted(credential_forms(username, password)))
     return Secrets(forms)
 
 
@@ -397,15 +391,20 @@ def shown(value: Any, limit: int = 120) -> str:
 
 
 def json_answer(response: Any, *, what: str, secrets: Secrets) -> Any:
-    """The decoded JSON of a 2xx ``response``, None when it has no body; a retryable, backend-wide BackendError
-    for an HTML page (a login page or a proxy's) or another body that is not JSON."""
+    """The decoded JSON of a 2xx ``response``, None when it has no body.
+
+    An HTML page (a login page or a proxy's) is a backend-wide BackendError that is not retryable in this run: a
+    person must look (like a 401), so the run fails loudly, while the action stays queued and later runs retry it
+    with backoff. Another body that is not JSON (a truncated answer) is retryable and backend-wide.
+    """
     status = response.status_code
     content = response.content or b""
     if not content.strip():
         return None
     if is_html(response):
         raise error(f"{what}: HTML page (HTTP {status}) instead of JSON: a login page or a proxy? check the url and what "
-                    "stands in front of the peer; will retry", secrets, retryable=True, status=status, backend_wide=True)
+                    "stands in front of the peer; the action stays queued and later runs retry it", secrets, retryable=False,
+                    status=status, backend_wide=True)
     try:
         return json.loads(content)
     except ValueError:

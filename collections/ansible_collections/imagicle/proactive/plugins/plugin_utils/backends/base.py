@@ -20,8 +20,9 @@ Three roles, with their own verbs where the meanings differ:
 
 An answer counts only when it has the shape the peer documents; anything else raises
 :class:`BackendError`. ``retryable`` True means "may work later by itself" (timeouts, refused
-connections, 408/425/429/5xx, an HTML page from a proxy); False means "refused: a person must fix
-something" (bad credentials, missing rights, a payload the peer rejects). The outbox keeps both
+connections, 408/425/429/5xx, a body cut short); False means "refused: a person must fix
+something" (bad credentials, missing rights, a login page or a proxy's HTML page instead of the
+API's answer, a payload the peer rejects). The outbox keeps both
 kinds and retries them with backoff; the second kind is reported loudly. ``backend_wide`` says
 that the whole backend is unusable for now (credentials, a login page, a wrong URL), so the rest
 of its actions wait instead of each failing the same way. Messages name the URL (never a

@@ -23,8 +23,9 @@ its Priority Lookup Rules (instance data). With the default rules P1 = impact 1 
 back and a difference is reported in ``CaseRef.warning``.
 
 Answers count only in their documented shape, a JSON object with ``result``. Pitfalls handled: a
-hibernating developer instance answers 200 with an HTML page (retryable, with a clear message), as
-does a proxy's login page; a body that is not JSON is retryable too; 429 carries ``Retry-After`` (quoted in the message); the error body
+hibernating developer instance answers 200 with an HTML page, as does a proxy's login page: refused with
+a clear message (the run fails loudly, the action stays queued and later runs retry it); a body that
+is not JSON is retryable; 429 carries ``Retry-After`` (quoted in the message); the error body
 ``{"error": {"message", "detail"}, "status": "failure"}`` is quoted; redirects are not followed and
 no cookies are kept, so every call is authenticated by its own header. Case text is sent as plain
 text with control characters made visible.
@@ -146,7 +147,8 @@ class ServiceNowBackend(CaseBackend):
             if _http.is_html(response):
                 raise self._error(f"{where}: HTTP {status} with an HTML page instead of JSON: the instance is probably "
                                   "hibernating or under maintenance (a developer instance hibernates when unused: wake it at "
-                                  "developer.servicenow.com), or a login page or proxy answered; will retry", retryable=True,
+                                  "developer.servicenow.com), or a login page or proxy answered; the action stays queued and later runs "
+                                  "retry it", retryable=False,
                                   status=status, backend_wide=True)
             data = _http.json_answer(response, what=where, secrets=self._secrets)
             if data is None and method in ("POST", "PATCH"):

@@ -16,9 +16,10 @@ A webhook cannot be asked what it holds: :meth:`WebhookBackend.find` always retu
 carries ``{"id": "..."}`` that id is the case's reference (sent back as ``ref`` in the later
 events), otherwise the key is.
 
-A delivery counts when the receiver answers 2xx with an empty body or a JSON object; any other
-2xx body (an HTML page from a proxy or a login page, plain text) is a retryable failure, so a
-delivery a receiver never saw is not taken for done.
+A delivery counts when the receiver answers 2xx with an empty body or a JSON object; an HTML page
+(a proxy's or a login page) is refused (the run fails loudly, the event stays queued and later runs
+retry it), any other 2xx body is a retryable failure, so a delivery a receiver never saw is not
+taken for done.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ resolves on its own if the job stops running for good. :meth:`AlertmanagerPager.
 same labels and annotations with ``endsAt`` = now (annotations are re-sent because the last post's
 annotations are what the resolved notification carries).
 
-An answer counts when it is 2xx with an empty body (what Alertmanager sends) or JSON; an HTML page
-or another body (a proxy's or a login page) is a retryable failure. 401, 403 and redirects mean a
-person must fix the credentials or the url: not retryable, and backend-wide.
+An answer counts when it is 2xx with an empty body (what Alertmanager sends) or JSON; another body
+is a retryable failure. An HTML page (a proxy's or a login page), 401, 403 and redirects mean a
+person must fix the credentials or the url: refused (the run fails loudly, the page stays queued
+and later runs retry it), and backend-wide.
 
 Host-supplied text (summary, host, customer, rule) is sent as single-line plain text: Alertmanager
 does not evaluate alert values as templates, and nothing here builds templates from them.

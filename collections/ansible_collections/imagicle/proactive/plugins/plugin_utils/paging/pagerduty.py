@@ -7,7 +7,8 @@
 adds a log entry to the same PagerDuty alert; ``clear`` sends a resolve event: ``routing_key``,
 ``event_action`` and ``dedup_key`` only, as documented. PagerDuty answers 202 with
 ``{"status": "success", ...}`` when it accepted the event (ingest is asynchronous): only that
-counts, any other 2xx (an HTML page from a proxy, another body) is a retryable failure. 400 is an
+counts; an HTML page (a proxy's or a login page) is refused (the run fails loudly, the event stays
+queued and later runs retry it), any other 2xx is a retryable failure. 400 is an
 invalid event (never retried), 429 rate limiting and 5xx PagerDuty's side (both retried later, as
 are network errors).
 

@@ -315,12 +315,13 @@ def test_json_answer_decodes_json_and_gives_none_for_no_body():
     ({"Content-Type": "application/json"}, b"\n  <!DOCTYPE html><html><body>Login</body></html>"),
     ({}, b"<html><head><title>Proxy</title></head></html>"),
 ])
-def test_an_html_page_is_a_retryable_backend_wide_failure(headers, content):
+def test_an_html_page_is_a_refused_backend_wide_failure(headers, content):
+    """A login page or a proxy's page needs a person, like a 401: the run fails loudly, the action stays queued."""
     with pytest.raises(BackendError) as info:
         _http.json_answer(FakeResponse(200, headers, content), what=WHAT, secrets=_http.Secrets())
-    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (True, True, 200)
+    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (False, True, 200)
     assert info.value.message == (f"{WHAT}: HTML page (HTTP 200) instead of JSON: a login page or a proxy? check the url and what "
-                                  "stands in front of the peer; will retry")
+                                  "stands in front of the peer; the action stays queued and later runs retry it")
 
 
 def test_a_body_that_is_not_json_is_a_retryable_backend_wide_failure_that_shows_it():

@@ -661,12 +661,13 @@ def test_client_errors_are_not_retryable(sn, backend, status, message):
     assert f"{message}: detail here" in info.value.message
 
 
-def test_hibernating_instance_html_is_retryable_with_a_clear_message(sn, backend):
+def test_hibernating_instance_html_is_refused_with_a_clear_message(sn, backend):
+    """Someone must wake the instance: the run fails loudly, the action stays queued and later runs retry it."""
     page = b"<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head><body>Your instance is hibernating</body></html>"
     sn.injected.append((200, {"Content-Type": "text/html;charset=UTF-8"}, page))
     with pytest.raises(BackendError) as info:
         backend.create(ctx(new_key()), CASE)
-    assert (info.value.retryable, info.value.status) == (True, 200)
+    assert (info.value.retryable, info.value.backend_wide, info.value.status) == (False, True, 200)
     assert "HTML page instead of JSON" in info.value.message and "hibernating" in info.value.message
 
 
@@ -687,11 +688,11 @@ def test_a_2xx_body_that_is_not_json_is_a_retryable_backend_wide_failure(sn, bac
     assert "HTTP 200 with a body that is not JSON" in info.value.message
 
 
-def test_a_login_page_from_a_proxy_is_retryable_and_backend_wide(sn, backend):
+def test_a_login_page_from_a_proxy_is_refused_and_backend_wide(sn, backend):
     sn.injected.append((200, {"Content-Type": "text/plain"}, b"<html><head><title>Sign in</title></head></html>"))
     with pytest.raises(BackendError) as info:
         backend.create(ctx(new_key()), CASE)
-    assert (info.value.retryable, info.value.backend_wide) == (True, True)
+    assert (info.value.retryable, info.value.backend_wide) == (False, True)
     assert "HTML page instead of JSON" in info.value.message and "login page or proxy" in info.value.message
 
 
