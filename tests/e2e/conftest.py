@@ -18,7 +18,7 @@ for _path in (os.path.join(ROOT, "tests", "services"),):
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
-from alertmanager_service import Alertmanager, Receiver, alertmanager_installed  # noqa: E402
+from alertmanager_service import alertmanager_installed, running_alertmanager  # noqa: E402
 from estate import root_demo_estate  # noqa: E402
 from rt_service import free_port, running_rt  # noqa: E402
 
@@ -78,12 +78,5 @@ def paging(tmp_path_factory):
     """A real Alertmanager whose webhook receiver records every notification."""
     if not alertmanager_installed():
         pytest.skip("Alertmanager is not installed: run tests/services/install-alertmanager.sh as root")
-    receiver = Receiver()
-    receiver.start()
-    service = Alertmanager(str(tmp_path_factory.mktemp("alertmanager-e2e")), receiver.url, free_port())
-    service.start()
-    try:
+    with running_alertmanager(str(tmp_path_factory.mktemp("alertmanager-e2e"))) as (service, receiver):
         yield service, receiver
-    finally:
-        service.stop()
-        receiver.stop()

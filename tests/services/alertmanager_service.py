@@ -14,6 +14,7 @@ listener disabled (``--cluster.listen-address=``). Started in the background, re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -179,3 +180,19 @@ class Alertmanager:
 
 def alertmanager_installed() -> bool:
     return shutil.which(BINARY) is not None
+
+
+@contextlib.contextmanager
+def running_alertmanager(directory: str):
+    """A started Alertmanager and the webhook receiver it notifies, ``(service, receiver)``; both stopped after."""
+    receiver = Receiver()
+    receiver.start()
+    try:
+        service = Alertmanager(directory, receiver.url, free_port())
+        service.start()
+        try:
+            yield service, receiver
+        finally:
+            service.stop()
+    finally:
+        receiver.stop()
