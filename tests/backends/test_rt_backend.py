@@ -208,14 +208,15 @@ def test_a_redirect_to_the_login_page_is_backend_wide_and_says_what_to_check(rt)
         assert "WebBaseURL + WebPath" in info.value.message and "browser" in info.value.message
 
 
-def test_an_html_page_from_rt_is_a_retryable_backend_wide_failure(rt):
+def test_an_html_page_from_rt_is_a_refused_backend_wide_failure(rt):
     """With a valid token and a path that is not REST 2, RT answers 200 with an HTML page ("Possible cross-site
-    request forgery"): the answer does not count."""
+    request forgery"): the answer does not count, and a person must fix the url (refused: the run fails loudly,
+    the action stays queued and later runs retry it)."""
     backend = RtBackend(rt.url + "/rt", token=rt.token)
     key = new_key()
     with pytest.raises(BackendError) as info:
         backend.create(ctx(key), CASE)
-    assert (info.value.status, info.value.retryable, info.value.backend_wide) == (200, True, True)
+    assert (info.value.status, info.value.retryable, info.value.backend_wide) == (200, False, True)
     assert f"Request Tracker GET {rt.url}/rt/REST/2.0/tickets: HTML page (HTTP 200) instead of JSON" in info.value.message
     assert_no_secret(str(info.value), rt.token)
     assert search_count(rt, f"Subject LIKE '[alarm:{key}]'") == 0

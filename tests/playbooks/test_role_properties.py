@@ -17,7 +17,7 @@ the cases callback filing into the local register of a SQLite store. Whatever th
   nothing.
 
 The caps on new cases are lifted here (they have tests of their own) so that the counts are exact.
-``IMAGICLE_PROPERTY_EXAMPLES`` sets how many estates are drawn (default 3: each costs two runs).
+``IMAGICLE_PROPERTY_EXAMPLES`` sets how many estates are drawn (default 2: each costs two runs).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.test
     facts,
 )
 
-EXAMPLES = int(os.environ.get("IMAGICLE_PROPERTY_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("IMAGICLE_PROPERTY_EXAMPLES", "2"))
 
 PLAYBOOK = """
 - name: The health_check role on the facts each host sent
