@@ -96,11 +96,13 @@ WHAT_TO_DO = ("check the state store setting (IMAGICLE_STATE_STORE, else [imagic
               "the store can be reached and written from this controller")
 
 
-def remember(open_store: Callable, host: str, health, at: datetime, window=PREDICTION_WINDOW) -> Remembered:
+def remember(open_store: Callable, host: str, health, at: datetime, window=PREDICTION_WINDOW,
+             record: bool = True) -> Remembered:
     """Record the space metrics of ``host`` at ``at``, and read back their last ``window``.
 
     ``open_store()`` opens the state store (a context manager). Nothing is opened when the facts
     measure nothing (an unreachable host). Old history is then compacted (``compact_metrics``).
+    With ``record`` false (check mode) the history is only read: nothing is written.
     A store that cannot be opened, written or read (or a setting of the store that cannot be
     read) gives no history and a warning that names the store and what to do; a compaction that
     fails only a warning. Nothing here raises: the host is always evaluated.
@@ -111,11 +113,12 @@ def remember(open_store: Callable, host: str, health, at: datetime, window=PREDI
     warnings = []
     try:
         with open_store() as store:
-            recorded = store.record_metrics(host, at, metrics)
+            recorded = store.record_metrics(host, at, metrics) if record else 0
             history = History(types.MappingProxyType({name: tuple(store.metrics(host, name, at - window))
                                                       for name in sorted(metrics)}))
             try:
-                store.compact_metrics(at, host=host)
+                if record:
+                    store.compact_metrics(at, host=host)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # history never keeps a host from being evaluated
                 warnings.append("host %s: old metric history was not compacted this run (%s); it is tried again at "
                                 "the next evaluation - %s" % (host, exc, WHAT_TO_DO))

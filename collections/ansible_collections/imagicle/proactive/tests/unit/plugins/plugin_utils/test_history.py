@@ -117,6 +117,19 @@ def test_remember_records_and_reads_back_the_window(tmp_path):
         assert store.metrics("ias-b", DATABASE_USED_PERCENT, NOW - timedelta(days=30)) == []
 
 
+def test_check_mode_reads_and_records_nothing(tmp_path):
+    path = tmp_path / "state.sqlite"
+    remember(opener(path), "ias-a", healthy_health(), NOW - timedelta(days=7.5))
+    remember(opener(path), "ias-a", healthy_health(), NOW - timedelta(days=1))
+    with open_store(str(path)) as store:
+        before = store.metrics("ias-a", DATABASE_USED_PERCENT, NOW - timedelta(days=30))
+    remembered = remember(opener(path), "ias-a", healthy_health(), NOW, record=False)
+    assert remembered.recorded == 0 and remembered.history.database() == [(NOW - timedelta(days=1), 12.5)]
+    with open_store(str(path)) as store:
+        assert store.metrics("ias-a", DATABASE_USED_PERCENT, NOW - timedelta(days=30)) == before
+    assert before[0] == (NOW - timedelta(days=7.5), 12.5)  # not compacted either
+
+
 def test_nothing_measured_opens_no_store():
     def fail():
         raise AssertionError("the store was opened")
