@@ -106,8 +106,8 @@ def test_remember_records_and_reads_back_the_window(tmp_path):
         remember(opener(path), "ias-a", health, NOW - timedelta(days=days))
     remembered = remember(opener(path), "ias-a", healthy_health(), NOW)
     assert remembered.warnings == () and remembered.recorded == 5
-    assert remembered.history.database() == [(NOW - timedelta(days=6), 14.0), (NOW - timedelta(days=3), 17.0),
-                                              (NOW - timedelta(days=1), 19.0), (NOW, 12.5)]
+    expected = [(NOW - timedelta(days=6), 14.0), (NOW - timedelta(days=3), 17.0), (NOW - timedelta(days=1), 19.0), (NOW, 12.5)]
+    assert remembered.history.database() == expected
     assert remembered.history.disk("/")[1][-1] == (NOW, 41943040000.0)
     assert set(remembered.history.series) == set(HEALTHY_METRICS)
     with open_store(str(path)) as store:

@@ -508,7 +508,7 @@ def test_metric_history(store):
     assert cpu_times == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)]
 
 
-def every_15_minutes(opened, host, name, start, end, value=lambda index: float(index)):
+def every_15_minutes(opened, host, name, start, end, value=float):
     """Record ``value(index)`` of ``name`` every 15 minutes from ``start`` to before ``end``; the number recorded."""
     count, at = 0, start
     while at < end:
