@@ -11,8 +11,10 @@ import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import history as history_module
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import evaluate_facts, load_catalogue
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import (
     DATABASE_USED_PERCENT,
     History,
@@ -23,6 +25,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
 
 from .health_fixture import healthy_health
+from .test_pipeline_properties import facts as any_facts
 
 NOW = datetime(2026, 11, 26, 5, 40, tzinfo=timezone.utc)
 HEALTHY_METRICS = {
@@ -205,3 +208,18 @@ def test_remember_compacts_the_hosts_old_history(tmp_path):
 
 def test_the_window_is_the_predictions():
     assert history_module.PREDICTION_WINDOW == timedelta(days=7)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(health=any_facts())
+def test_any_facts_give_finite_metrics_and_a_first_run_changes_no_alarm(tmp_path, health):
+    metrics = space_metrics(health)
+    assert all(isinstance(value, float) and math.isfinite(value) for value in metrics.values())
+    remembered = remember(opener(tmp_path / "state.sqlite"), "ias-a", health, NOW)
+    assert remembered.warnings == ()
+    catalogue = load_catalogue()
+    options = {"host": "ias-a", "customer": "acme", "catalogue": catalogue, "detected_at": NOW}
+    with_history = evaluate_facts(health, history=remembered.history, **options)
+    without = evaluate_facts(health, **options)
+    assert [alarm.to_dict() for alarm in with_history[0]] == [alarm.to_dict() for alarm in without[0]]
+    assert with_history[1] == without[1]
