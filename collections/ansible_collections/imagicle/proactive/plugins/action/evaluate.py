@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
@@ -15,7 +15,11 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
     evaluate_host,
     host_settings,
     summary_lines,
+    usable_health,
 )
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import remember
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
 
 SETTING_VARIABLES = (
     "imagicle_customer",
@@ -63,8 +67,13 @@ class ActionModule(ActionBase):
         health = args.get("health")
         if health is None and "facts_result" not in args:
             health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
+        detected_at = detected_at or datetime.now(timezone.utc)
+        # The space metrics go to the state store of the cases callback (not in check mode), and their history comes back.
+        remembered = remember(lambda: open_store(store_url(None), "state store"), host,
+                              usable_health(args.get("facts_result"), health), detected_at,
+                              record=not self._task.check_mode)
         evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
-                                   detected_at=detected_at)
+                                   detected_at=detected_at, history=remembered.history)
         alarms = evaluation.pop("alarms")
         # The cases callback files the alarms of this task unless told not to (a look at one host).
         evaluation["file_cases"] = boolean(args.get("file_cases", True), strict=False)
@@ -75,6 +84,6 @@ class ActionModule(ActionBase):
             msg=summary_lines(dict(evaluation, alarms=alarms)),
             ansible_facts={"imagicle_alarms": alarms, "imagicle_evaluation": evaluation},
         )
-        if settings.warnings:
-            result.setdefault("warnings", []).extend(settings.warnings)
+        if settings.warnings or remembered.warnings:
+            result.setdefault("warnings", []).extend(settings.warnings + remembered.warnings)
         return result

@@ -23,6 +23,14 @@ description:
     C(imagicle_rules_catalogue), C(imagicle_rule_overrides), C(imagicle_rule_overrides_host), and for customer
     mail C(imagicle_contacts) (e-mail addresses) and C(imagicle_language) (V(en) or V(it)). Malformed settings fail
     the task with a message naming the variable and the key.
+  - Records the host's disk and database space (each measured filesystem's C(used_percent) and C(total_bytes), the
+    database's C(used_percent)) in the state store of the C(imagicle.proactive.cases) callback (C(IMAGICLE_STATE_STORE),
+    else C([imagicle_cases] store) in ansible.cfg, else its default file), at O(detected_at), and reads back the last
+    7 days; with that history the rules C(disk_space) and C(database_space) also fire when the trend predicts the space
+    full within C(predict_warn_days) or C(predict_crit_days). Older history is kept as hourly, then daily means.
+    In check mode the history is read, nothing is recorded.
+  - A state store that cannot be opened, written or read does not fail the task; the host is evaluated on its facts
+    alone and the task warns, naming the store and what to check.
   - The rules, their thresholds and default priorities are described in the project's C(docs/alarms.md).
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
@@ -45,6 +53,7 @@ options:
   detected_at:
     description:
       - When the alarms are considered detected, ISO 8601 with a timezone. Defaults to now.
+      - The space metrics are recorded at this time and the prediction is made as of it.
     type: str
   file_cases:
     description:
@@ -118,6 +127,13 @@ alarms:
       subject: /srv/appsuite
       summary: /srv/appsuite is 96.0 % full (2 MB free)
       due: "2026-11-30T11:50:00Z"
+    - rule: disk_space
+      priority: P4
+      subject: /var/lib/recordings
+      summary: "/var/lib/recordings is 70.0 % full (30720.0 MB free); predicted full on 2026-12-09 (in 10 days)"
+      evidence:
+        threshold: null
+        prediction: {eta: "2026-12-09T05:40:00Z", hours_left: 240.0, slope_per_day: 3.0, quality: 1.0, points: 29}
 evaluation:
   description: The host's customer, plan, eligibility (with reasons) and reporting state (also the fact C(imagicle_evaluation)).
   returned: always

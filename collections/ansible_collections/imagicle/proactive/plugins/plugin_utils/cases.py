@@ -252,6 +252,17 @@ def _text(value, limit: int = 500) -> str:
     return mask_personal_data(clean_text(value, limit))
 
 
+def _evidence_lines(evidence: dict) -> list:
+    """(key, value) of each piece of evidence, sorted by key; a mapping (a prediction) one line per entry, as key.entry."""
+    found = []
+    for key, value in sorted(evidence.items(), key=lambda kv: str(kv[0])):
+        if isinstance(value, dict):
+            found += [("%s.%s" % (key, inner), item) for inner, item in sorted(value.items(), key=lambda kv: str(kv[0]))]
+        else:
+            found.append((key, value))
+    return found
+
+
 def case_content(alarm: dict) -> dict:
     """Title, priority, deadline and plain-text body of the case for one alarm.
 
@@ -278,7 +289,7 @@ def case_content(alarm: dict) -> dict:
     ]
     if isinstance(evidence, dict) and evidence:
         lines += ["", "Evidence:"]
-        lines += ["  %s: %s" % (_text(key, 60), _text(value, 200)) for key, value in sorted(evidence.items(), key=lambda kv: str(kv[0]))]
+        lines += ["  %s: %s" % (_text(key, 60), _text(value, 200)) for key, value in _evidence_lines(evidence)]
     return {
         "title": title,
         "priority": alarm["priority"],

@@ -8,8 +8,9 @@ This is the logic of the ``imagicle.proactive.evaluate`` action plugin, as plain
 1. ``host_settings`` reads and checks the host's inventory settings (customer, SLA plan and
    calendars, consent, cloud, rules catalogue and overrides);
 2. ``evaluate_host`` turns the result of the ``appsuite_facts`` task (or its absence: an
-   unreachable host) into alarms with priorities (``rules``), adds the response deadline of
-   each (``sla``), and says whether the host is eligible for proactive cases (``eligibility``).
+   unreachable host) into alarms with priorities (``rules``), with the host's metric history
+   when there is one (``history``), adds the response deadline of each (``sla``), and says
+   whether the host is eligible for proactive cases (``eligibility``).
 """
 
 from __future__ import annotations
@@ -182,15 +183,24 @@ def reporting_problem(facts_result, health) -> str | None:
     return rules.not_reporting_reason(health)
 
 
+def usable_health(facts_result=None, health=None):
+    """The host's ``imagicle_health`` when it gave usable facts this run, else None."""
+    if isinstance(facts_result, dict) and health is None:
+        health = (facts_result.get("ansible_facts") or {}).get("imagicle_health")
+    return None if reporting_problem(facts_result, health) else health
+
+
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def evaluate_host(settings: HostSettings, facts_result=None, health=None, detected_at: datetime | None = None) -> dict:
+def evaluate_host(settings: HostSettings, facts_result=None, health=None, detected_at: datetime | None = None,
+                  history=None) -> dict:
     """Alarms, deadlines and eligibility of one host.
 
     ``facts_result`` is the registered result of the ``appsuite_facts`` task when there is one
-    (it tells an unreachable or failed host apart); ``health`` is its ``imagicle_health``.
+    (it tells an unreachable or failed host apart); ``health`` is its ``imagicle_health``;
+    ``history`` its metric history (``history.History``, read as of ``detected_at``), or None.
     """
     detected_at = detected_at or datetime.now(timezone.utc)
     if isinstance(facts_result, dict) and health is None:
@@ -203,7 +213,7 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
         no_data = [rules.NoData(None, None, problem)]
     else:
         alarms, no_data = rules.evaluate_facts(health, host=settings.host, customer=settings.customer,
-                                               catalogue=settings.catalogue, detected_at=detected_at)
+                                               catalogue=settings.catalogue, detected_at=detected_at, history=history)
     plan = settings.sla.plan
     eligibility = check_eligibility(plan_name=plan.name, plan_proactive=plan.proactive, consent=settings.consent,
                                     cloud_connected=settings.cloud_connected, health=None if problem else health)

@@ -12,7 +12,8 @@ used as a template; host-supplied strings only ever become values in an alarm's 
 * :func:`apply_overrides` applies inventory overrides (``imagicle_rule_overrides`` for a group,
   then ``imagicle_rule_overrides_host`` for a host) and returns a new catalogue.
 * :func:`evaluate` turns one host's facts into :class:`Alarm` objects, without response
-  deadlines (the SLA module adds those).
+  deadlines (the SLA module adds those); :func:`evaluate_facts` also takes the host's metric
+  history, from which the disk and database space rules predict when a space will be full.
 
 Every mistake in a catalogue or an override raises :class:`RulesError` naming the file or the
 inventory variable, the key path and what is allowed. The catalogue is documented, rule by rule,
@@ -30,13 +31,15 @@ import re
 import string
 import types
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import yaml
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.appsuite_health import SCHEMA_VERSION
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors.release import parse_release, release_key
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import trends
+
 DEFAULT_CATALOGUE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_rules.yml")
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -69,6 +72,16 @@ TEXT_LIMIT = 120
 LONG_TEXT_LIMIT = 300
 _UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Predicted time to full (disk_space, database_space): the trend of used_percent over the last
+# PREDICTION_WINDOW, since the last cleanup or change of size, from at least
+# PREDICTION_MIN_POINTS measurements spanning at least PREDICTION_MIN_SPAN.
+FULL_PERCENT = 100.0
+PREDICTION_WINDOW = timedelta(days=7)
+PREDICTION_MIN_POINTS = 4
+PREDICTION_MIN_SPAN = timedelta(days=1)
+DEFAULT_PREDICT_WARN_DAYS = 14
+DEFAULT_PREDICT_CRIT_DAYS = 3
 
 
 class RulesError(Exception):
@@ -128,7 +141,7 @@ def _items(value) -> list:
 class ParamSpec:
     """One parameter of a check: its kind, default and bounds."""
 
-    kind: str  # number | integer | choice | release
+    kind: str  # number | integer | positive (a number above 0) | bool | choice | release
     default: Any
     doc: str
     minimum: float | None = None
@@ -149,6 +162,13 @@ class CheckSpec:
     levels: str | None = None
     # percent: warn/crit must lie within 0..100.
     level_unit: str = ""
+    # Whether the function also takes the host's metric history (keywords history and now).
+    history: bool = False
+    # Evidence keys that only some alarms have, with a sample value each: a summary may use them,
+    # they render as "" when absent.
+    optional_evidence: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # Pairs of parameters (smaller, larger): the first may not exceed the second.
+    param_order: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,6 +256,9 @@ class Alarm:
 def render_summary(rule: Rule, title: str, evidence: Mapping[str, Any]) -> str:
     """The rule's summary filled with the evidence; a plain listing if a value does not fit its format."""
     values = {key: ("unknown" if value is None else value) for key, value in evidence.items()}
+    spec = CHECKS.get(rule.check)
+    for key in spec.optional_evidence if spec is not None else ():
+        values.setdefault(key, "")
     try:
         return rule.summary.format_map(values)
     except (ValueError, TypeError, KeyError, IndexError):
@@ -346,8 +369,68 @@ def check_replication_unhealthy(section: dict, rule: Rule) -> list:
     return [("", None, evidence)]
 
 
-def check_disk_used_percent(section: dict, rule: Rule) -> list:
-    """Each measured filesystem whose used_percent reaches warn or crit."""
+# --- predicted time to full -------------------------------------------------------------------
+
+_LEVEL_ORDER = {None: 0, "warn": 1, "crit": 2}
+
+
+def predict_full(used_points, now: datetime, used_now: float, capacity=None) -> trends.Prediction | None:
+    """When a space whose ``used_percent`` history is ``used_points`` reaches 100 %, as of ``now``.
+
+    ``used_now`` (this run's measurement) is added at ``now``; ``capacity`` is the history of the
+    space's size (a disk's total bytes), whose change restarts the trend like a cleanup does.
+    None when the history cannot be read as one (a value that is not a number).
+    """
+    try:
+        return trends.time_to_limit(
+            list(used_points) + [(now, used_now)], FULL_PERCENT, now,
+            window=PREDICTION_WINDOW, min_points=PREDICTION_MIN_POINTS, min_span=PREDICTION_MIN_SPAN,
+            capacity_changes=None if capacity is None else list(capacity))
+    except (TypeError, ValueError):
+        return None
+
+
+def predicted_level(rule: Rule, prediction: trends.Prediction | None) -> str | None:
+    """crit when ``prediction`` says full within ``predict_crit_days``, warn within ``predict_warn_days``."""
+    if prediction is None or prediction.eta is None or not rule.params.get("predict", True):
+        return None
+    days = prediction.hours_left / 24.0
+    if days <= rule.params.get("predict_crit_days", DEFAULT_PREDICT_CRIT_DAYS):
+        return "crit"
+    if days <= rule.params.get("predict_warn_days", DEFAULT_PREDICT_WARN_DAYS):
+        return "warn"
+    return None
+
+
+def _higher(first: str | None, second: str | None) -> str | None:
+    return first if _LEVEL_ORDER[first] >= _LEVEL_ORDER[second] else second
+
+
+def _when_full(prediction: trends.Prediction) -> str:
+    """The part of a summary that says when the space is predicted full."""
+    if prediction.hours_left <= 0:
+        return "; predicted full now"
+    days = prediction.hours_left / 24.0
+    left = "%d h" % max(1, round(prediction.hours_left)) if days < 2 else "%d days" % round(days)
+    return "; predicted full on %s (in %s)" % (prediction.eta.strftime("%Y-%m-%d"), left)
+
+
+def _prediction_evidence(rule: Rule, prediction: trends.Prediction | None) -> dict:
+    """The evidence of a prediction that gives a time (nothing otherwise, as without history)."""
+    if prediction is None or prediction.eta is None or not rule.params.get("predict", True):
+        return {}
+    return {"prediction": prediction.evidence(), "predicted_full": _when_full(prediction)}
+
+
+def _space_level(rule: Rule, used: float, prediction: trends.Prediction | None) -> tuple[str | None, float | None]:
+    """The higher of the threshold's level and the prediction's, and the threshold reached (None: none)."""
+    level, threshold = _level_above(rule, used)
+    return _higher(level, predicted_level(rule, prediction)), threshold
+
+
+def check_disk_used_percent(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """Each measured filesystem whose used_percent reaches warn or crit, or that its history
+    predicts full within predict_warn_days or predict_crit_days (the higher level wins)."""
     found = []
     for item in _items(section.get("items")):
         if item.get("error"):
@@ -355,10 +438,16 @@ def check_disk_used_percent(section: dict, rule: Rule) -> list:
         used = number(item.get("used_percent"))
         if used is None:
             continue
-        level, threshold = _level_above(rule, used)
+        mount = clean_text(item.get("mount"))
+        prediction = None
+        if history is not None and now is not None and rule.params.get("predict", True):
+            used_points, total_points = history.disk(mount)
+            total = number(item.get("total_bytes"))
+            prediction = predict_full(used_points, now, used,
+                                      list(total_points) + ([(now, total)] if total is not None else []))
+        level, threshold = _space_level(rule, used, prediction)
         if level is None:
             continue
-        mount = clean_text(item.get("mount"))
         evidence = {
             "mount": mount,
             "used_percent": used,
@@ -366,18 +455,23 @@ def check_disk_used_percent(section: dict, rule: Rule) -> list:
             "total_mb": _mb(item.get("total_bytes")),
             "threshold": threshold,
         }
+        evidence.update(_prediction_evidence(rule, prediction))
         found.append((mount, level, evidence))
     return found
 
 
-def check_database_used_percent(section: dict, rule: Rule) -> list:
-    """The database's size against its limit (only when a limit is known)."""
+def check_database_used_percent(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """The database's size against its limit (only when a limit is known), at or above warn or
+    crit, or predicted by its history to reach the limit within predict_warn_days or predict_crit_days."""
     if section.get("configured") is not True:
         return []
     used = number(section.get("used_percent"))
     if used is None:
         return []
-    level, threshold = _level_above(rule, used)
+    prediction = None
+    if history is not None and now is not None and rule.params.get("predict", True):
+        prediction = predict_full(history.database(), now, used)
+    level, threshold = _space_level(rule, used, prediction)
     if level is None:
         return []
     evidence = {
@@ -389,6 +483,7 @@ def check_database_used_percent(section: dict, rule: Rule) -> list:
         "limit_source": clean_text(section.get("limit_source")),
         "threshold": threshold,
     }
+    evidence.update(_prediction_evidence(rule, prediction))
     return [("", level, evidence)]
 
 
@@ -623,6 +718,18 @@ def check_host_not_reporting(health, rule: Rule) -> list:
 
 
 _NO_PARAMS: Mapping[str, ParamSpec] = types.MappingProxyType({})
+# The parameters of the space checks that predict from history.
+_PREDICTION_PARAMS: Mapping[str, ParamSpec] = types.MappingProxyType({
+    "predict": ParamSpec("bool", True, "whether the metric history may raise the level before a threshold is reached"),
+    "predict_warn_days": ParamSpec("positive", DEFAULT_PREDICT_WARN_DAYS,
+                                   "warn when the trend predicts full within this many days"),
+    "predict_crit_days": ParamSpec("positive", DEFAULT_PREDICT_CRIT_DAYS,
+                                   "crit when the trend predicts full within this many days"),
+})
+_PREDICTION_ORDER = (("predict_crit_days", "predict_warn_days"),)
+# Evidence of an alarm whose space is predicted full (see _prediction_evidence); the mapping
+# "prediction" is not for summaries.
+_PREDICTION_EVIDENCE = types.MappingProxyType({"predicted_full": "; predicted full on 2026-12-10 (in 9 days)"})
 
 CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
     spec.name: spec for spec in (
@@ -642,13 +749,15 @@ CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
         CheckSpec(
             name="disk_used_percent", section="disks", function=check_disk_used_percent,
             evidence={"mount": "/srv", "used_percent": 90.5, "free_mb": 100.0, "total_mb": 1000.0, "threshold": 85.0},
-            params=_NO_PARAMS, levels="above", level_unit="percent",
+            params=_PREDICTION_PARAMS, levels="above", level_unit="percent",
+            history=True, optional_evidence=_PREDICTION_EVIDENCE, param_order=_PREDICTION_ORDER,
         ),
         CheckSpec(
             name="database_used_percent", section="database", function=check_database_used_percent,
             evidence={"engine": "mssql", "database": "ImagicleDB", "used_percent": 90.5, "size_mb": 9000.0,
                       "limit_mb": 10240.0, "limit_source": "express_edition", "threshold": 80.0},
-            params=_NO_PARAMS, levels="above", level_unit="percent",
+            params=_PREDICTION_PARAMS, levels="above", level_unit="percent",
+            history=True, optional_evidence=_PREDICTION_EVIDENCE, param_order=_PREDICTION_ORDER,
         ),
         CheckSpec(
             name="capacity_available", section="capacity", function=check_capacity_available,
@@ -742,6 +851,13 @@ def _check_param(value, param: ParamSpec, where: str):
             raise RulesError("%s: expected a release like 2020.Winter or 2020.Winter.1 (Winter, Spring or Summer, as text), got %s %s"
                              % (where, _type_name(value), json.dumps(value, default=str)))
         return value.strip()
+    if param.kind == "bool":
+        return _check_bool(value, where)
+    if param.kind == "positive":
+        if number(value) is None or value <= 0:
+            raise RulesError("%s: must be a positive number (%s), got %s %s"
+                             % (where, param.doc, _type_name(value), json.dumps(value, default=str)))
+        return value
     if param.kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
         raise RulesError("%s: expected a whole number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
     if number(value) is None:
@@ -765,7 +881,8 @@ def _check_level_order(fields: dict, spec: CheckSpec, where: str, separator: str
 
 def _check_summary(summary, spec: CheckSpec, where: str) -> str:
     _check_text(summary, where)
-    allowed = sorted(spec.evidence)
+    sample = dict(spec.evidence, **spec.optional_evidence)
+    allowed = sorted(sample)
     try:
         parsed = list(string.Formatter().parse(summary))
     except ValueError as exc:
@@ -773,15 +890,15 @@ def _check_summary(summary, spec: CheckSpec, where: str) -> str:
     for dummy, field, format_spec, conversion in parsed:
         if field is None:
             continue
-        if field not in spec.evidence:
+        if field not in sample:
             raise RulesError("%s: field {%s} is not evidence of check %s; allowed fields: %s"
                              % (where, field, spec.name, ", ".join(allowed)))
         if conversion not in (None, "s", "r") or (format_spec and "{" in format_spec):
             raise RulesError("%s: field {%s} uses a conversion or a nested field; allowed: {name} or {name:format}" % (where, field))
     try:
-        summary.format_map(dict(spec.evidence))
+        summary.format_map(sample)
     except (ValueError, TypeError) as exc:
-        raise RulesError("%s: %s (sample evidence: %s)" % (where, exc, json.dumps(dict(spec.evidence))))
+        raise RulesError("%s: %s (sample evidence: %s)" % (where, exc, json.dumps(sample)))
     return summary
 
 
@@ -803,6 +920,10 @@ def _check_params(values, spec: CheckSpec, where: str, base: Mapping[str, Any]) 
                 raise RulesError("%s.%s: missing; check %s needs it (%s; allowed: %s)"
                                  % (where, key, spec.name, param.doc, ", ".join(param.choices) or param.kind))
             merged[key] = param.default
+    for smaller, larger in spec.param_order:
+        if merged[smaller] > merged[larger]:
+            raise RulesError("%s.%s: %s (%s) is above %s (%s); %s must be at most %s"
+                             % (where, smaller, smaller, merged[smaller], larger, merged[larger], smaller, larger))
     return merged
 
 
@@ -1013,21 +1134,27 @@ def _rule_gaps(rule: Rule, gaps: dict) -> list[NoData]:
     return found
 
 
-def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected_at: datetime) -> list[Alarm]:
+def evaluate(health, *, host: str, customer: str, catalogue: Catalogue, detected_at: datetime,
+             history=None) -> list[Alarm]:
     """The alarms of one host's facts: one per firing condition, in catalogue order.
 
     Facts that are None, not a mapping or of another schema_version give only the
     ``host_not_reporting`` alarm.
     """
-    return evaluate_facts(health, host=host, customer=customer, catalogue=catalogue, detected_at=detected_at)[0]
+    return evaluate_facts(health, host=host, customer=customer, catalogue=catalogue, detected_at=detected_at,
+                          history=history)[0]
 
 
 def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
-                   detected_at: datetime) -> tuple[list[Alarm], list[NoData]]:
+                   detected_at: datetime, history=None) -> tuple[list[Alarm], list[NoData]]:
     """The alarms of one host's facts and what its rules could not measure (:class:`NoData`).
 
     No data is not good news: a rule listed in the second list neither fires nor says that its
     condition cleared, so the case manager keeps its case as it is.
+
+    ``history`` is the host's metric history (a ``plugin_utils.history.History``), read as of
+    ``detected_at``; the checks that predict from it (disk and database space) use it. Without
+    it, or with too little of it, every rule reads this run's facts only.
     """
     stamp = _utc_text(detected_at)
     reason = not_reporting_reason(health)
@@ -1051,7 +1178,11 @@ def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
             if not isinstance(section, dict):
                 continue
         try:
-            findings = [(rule, finding) for finding in spec.function(section, rule)]
+            if spec.history:
+                found = spec.function(section, rule, history=history, now=detected_at)
+            else:
+                found = spec.function(section, rule)
+            findings = [(rule, finding) for finding in found]
         except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
             fallback = _shape_failure(catalogue, rule, exc)
             findings = [fallback] if fallback is not None else []

@@ -35,6 +35,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import EPOCH, downsample
+
 try:
     import psycopg2
 except ImportError:
@@ -44,6 +46,13 @@ DEFAULT_SQLITE_PATH = "~/.local/state/imagicle-proactive/state.sqlite"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 POSTGRESQL_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_LOCK_NAME = "run"
+# Retention of metric history (compact_metrics): raw values for this many days, then hourly
+# means up to HISTORY_HOURLY_DAYS, then daily means up to HISTORY_DAILY_DAYS; older is deleted.
+HISTORY_RAW_DAYS = 7
+HISTORY_HOURLY_DAYS = 56
+HISTORY_DAILY_DAYS = 400
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
 
 CASE_STATUSES = ("open", "resolved")
 OUTBOX_KINDS = ("open", "update", "resolve", "reopen", "comment", "page", "unpage", "mail")
@@ -1088,11 +1097,71 @@ class Store:
                                  (host, name, self._dt(_utc(since, "since")))).fetchall()
         return [(self._from_dt(at), float(value)) for at, value in rows]
 
+    def compact_metrics(self, now: datetime, host: str | None = None, *, history_raw_days: float = HISTORY_RAW_DAYS,
+                        history_hourly_days: float = HISTORY_HOURLY_DAYS,
+                        history_daily_days: float = HISTORY_DAILY_DAYS) -> int:
+        """Keep metric history small, as of ``now``: raw values for ``history_raw_days``, hourly
+        means of older values up to ``history_hourly_days``, daily means up to
+        ``history_daily_days``; older values of every host are deleted.
+
+        Hourly and daily buckets are aligned on UTC (trends.downsample) and only whole buckets
+        older than the raw (hourly) period are averaged, each into one value at the start of its
+        bucket, so compacting again changes nothing. ``host`` limits the averaging to one host's
+        metrics (None: every host). One transaction; returns how many values fewer the store holds.
+        """
+        now = _utc(now, "now")
+        days = (history_raw_days, history_hourly_days, history_daily_days)
+        if any(isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0
+               for value in days) or not days[0] <= days[1] <= days[2]:
+            raise ValueError("history_raw_days <= history_hourly_days <= history_daily_days must be numbers of days "
+                             "above 0, not %r" % (days,))
+        raw_from = _bucket_start(now - timedelta(days=history_raw_days), _HOUR)
+        hourly_from = min(_bucket_start(now - timedelta(days=history_hourly_days), _DAY), raw_from)
+        kept_from = min(_bucket_start(now - timedelta(days=history_daily_days), _DAY), hourly_from)
+        where, params = "at >= ? AND at < ?", [self._dt(kept_from), self._dt(raw_from)]
+        if host is not None:
+            where, params = "host = ? AND " + where, [host] + params
+        removed = 0
+        with self._tx("compact the metric history" + ("" if host is None else " of %s" % host)) as cur:
+            self._execute(cur, "DELETE FROM metrics WHERE at < ?", (self._dt(kept_from),))
+            removed += max(cur.rowcount, 0)
+            rows = self._execute(cur, "SELECT host, name, at, value FROM metrics WHERE %s ORDER BY host, name, at" % where,
+                                 params).fetchall()
+            series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+            for row_host, name, at, value in rows:
+                series.setdefault((row_host, name), []).append((self._from_dt(at), float(value)))
+            deletes, inserts = [], []
+            for (row_host, name), points in series.items():
+                for start, end, mean, count in (_compacted([p for p in points if p[0] < hourly_from], _DAY)
+                                                + _compacted([p for p in points if p[0] >= hourly_from], _HOUR)):
+                    deletes.append((row_host, name, self._dt(start), self._dt(end)))
+                    inserts.append((row_host, name, self._dt(start), mean))
+                    removed += count - 1
+            if deletes:
+                self._executemany(cur, "DELETE FROM metrics WHERE host = ? AND name = ? AND at >= ? AND at < ?", deletes)
+                self._executemany(cur, "INSERT INTO metrics (host, name, at, value) VALUES (?, ?, ?, ?) "
+                                       "ON CONFLICT (host, name, at) DO UPDATE SET value = excluded.value", inserts)
+        return removed
+
     def prune_metrics(self, before: datetime) -> int:
         """Delete metric history older than ``before``; returns the number of values deleted."""
         with self._tx("prune metrics") as cur:
             self._execute(cur, "DELETE FROM metrics WHERE at < ?", (self._dt(_utc(before, "before")),))
             return cur.rowcount
+
+
+def _bucket_start(moment: datetime, bucket: timedelta) -> datetime:
+    """The start of the ``bucket`` (aligned on the UTC epoch) that holds ``moment``."""
+    return EPOCH + bucket * ((moment - EPOCH) // bucket)
+
+
+def _compacted(points: Sequence[tuple[datetime, float]], bucket: timedelta) -> list[tuple[datetime, datetime, float, int]]:
+    """(start, end, mean, values) of each ``bucket`` of ``points`` (oldest first) that is not one value at its start already."""
+    members: dict[datetime, list[datetime]] = {}
+    for at, dummy in points:
+        members.setdefault(_bucket_start(at, bucket), []).append(at)
+    return [(start, start + bucket, mean, len(members[start])) for start, mean in downsample(points, bucket)
+            if members[start] != [start]]
 
 
 # --- opening -------------------------------------------------------------------------------------

@@ -216,6 +216,24 @@ def test_host_text_is_one_line_masked_and_bounded(store):
     assert "\n" not in content["title"]
 
 
+def test_a_prediction_in_the_evidence_is_one_line_per_figure():
+    prediction = {"eta": "2026-12-07T10:00:00Z", "hours_left": 240.0, "slope_per_day": 1.4, "quality": 1.0, "points": 29,
+                  "reason": "at 1.4 per day the limit 100 is reached in 10 days"}
+    content = cases.case_content(alarm(evidence={"mount": "/srv/appsuite", "used_percent": 86.0, "prediction": prediction}))
+    lines = content["body"].split("\n")
+    evidence = lines[lines.index("Evidence:") + 1:]
+    assert evidence == [
+        "  mount: /srv/appsuite",
+        "  prediction.eta: 2026-12-07T10:00:00Z",
+        "  prediction.hours_left: 240.0",
+        "  prediction.points: 29",
+        "  prediction.quality: 1.0",
+        "  prediction.reason: at 1.4 per day the limit 100 is reached in 10 days",
+        "  prediction.slope_per_day: 1.4",
+        "  used_percent: 86.0",
+    ]
+
+
 class RecordingPager:
     """Stands in for the on-call platform (the real ones are tested against Alertmanager and
     PagerDuty's documented API); records what the case manager asks of it."""

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -14,7 +14,9 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
     evaluate_host,
     host_settings,
     summary_lines,
+    usable_health,
 )
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import History, disk_metric
 from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.health_fixture import (
     healthy_health,
     process,
@@ -46,6 +48,36 @@ def test_a_healthy_host_has_no_alarm_and_is_eligible():
     assert result["reporting"] is True
     assert result["eligibility"] == {"eligible": True, "reasons": [], "consent": True}
     assert summary_lines(result) == ["no alarm"]
+
+
+def test_a_disk_predicted_full_gets_p4_with_its_deadline():
+    health = healthy_health()
+    health["disks"]["items"][0]["used_percent"] = 70.0
+    # 1 % a day for the last week, up to 69.75 % six hours ago: full in 30 days.
+    slow = History({disk_metric("/", "used_percent"): tuple(
+        (FRIDAY_EVENING - timedelta(hours=6 * index), 70.0 - 0.25 * index) for index in range(1, 29))})
+    assert evaluate_host(settings(), facts_result(health), detected_at=FRIDAY_EVENING, history=slow)["alarms"] == []
+    # 2.5 % a day: full in 12 days.
+    fast = History({disk_metric("/", "used_percent"): tuple(
+        (FRIDAY_EVENING - timedelta(hours=6 * index), 70.0 - 0.625 * index) for index in range(1, 29))})
+    [alarm] = evaluate_host(settings(), facts_result(health), detected_at=FRIDAY_EVENING, history=fast)["alarms"]
+    assert (alarm["rule"], alarm["priority"], alarm["subject"]) == ("disk_space", "P4", "/")
+    assert alarm["summary"] == "/ is 70.0 % full (28000.0 MB free); predicted full on 2026-12-09 (in 12 days)"
+    assert alarm["evidence"]["prediction"]["slope_per_day"] == pytest.approx(2.5)
+    assert alarm["response_target_minutes"] == 480
+
+
+@pytest.mark.parametrize("result, health, usable", [
+    ({"changed": False, "ansible_facts": {"imagicle_health": healthy_health()}}, None, True),
+    (None, healthy_health(), True),
+    ({"unreachable": True, "msg": "no route"}, None, False),
+    ({"failed": True, "ansible_facts": {"imagicle_health": healthy_health()}}, None, False),
+    (None, {"schema_version": 9}, False),
+    (None, None, False),
+])
+def test_usable_health_is_the_health_of_a_host_that_reported(result, health, usable):
+    found = usable_health(result, health)
+    assert (found == healthy_health()) if usable else found is None
 
 
 def test_a_full_disk_gets_p3_due_on_monday_in_business_hours():

@@ -141,6 +141,19 @@ FILE_MISTAKES = [
     ("unknown top-level key", lambda data: data.update(defaults={}), ": defaults: unknown top-level key; allowed: version, rules"),
     ("unsupported version", lambda data: data.update(version=2), ": version: unsupported catalogue version 2; allowed: 1"),
     ("no rules", lambda data: data.update(rules=[]), ": rules: expected a non-empty list of rules"),
+    ("predict days zero", rule_edit("disk_space", params={"predict_warn_days": 0}),
+     "rules[3] (disk_space).params.predict_warn_days: must be a positive number (warn when the trend predicts full "
+     "within this many days), got int 0"),
+    ("predict days text", rule_edit("database_space", params={"predict_crit_days": "3d"}),
+     "rules[4] (database_space).params.predict_crit_days: must be a positive number (crit when the trend predicts full "
+     "within this many days), got str \"3d\""),
+    ("predict crit after warn", rule_edit("disk_space", params={"predict_warn_days": 2}),
+     "rules[3] (disk_space).params.predict_crit_days: predict_crit_days (3) is above predict_warn_days (2); "
+     "predict_crit_days must be at most predict_warn_days"),
+    ("predict not a bool", rule_edit("disk_space", params={"predict": "yes"}),
+     "rules[3] (disk_space).params.predict: expected true or false, got str \"yes\""),
+    ("predict on a check without history", rule_edit("web_portal_slow", params={"predict_warn_days": 3}),
+     "(web_portal_slow).params.predict_warn_days: unknown parameter of check webserver_latency_above; allowed: above_ms"),
 ]
 
 
@@ -204,6 +217,28 @@ def test_overrides_apply_in_order_and_leave_the_original_alone():
     assert [rule.id for rule in host.rules] == DEFAULT.ids()
 
 
+def test_space_rules_predict_by_default_and_overrides_keep_the_other_settings():
+    for rule_id in ("disk_space", "database_space"):
+        assert dict(DEFAULT.rule(rule_id).params) == {"predict": True, "predict_warn_days": 14, "predict_crit_days": 3}
+    catalogue = apply_overrides(DEFAULT, {"disk_space": {"predict_warn_days": 30.5, "warn": 80}}, GROUP)
+    catalogue = apply_overrides(catalogue, {"disk_space": {"predict_crit_days": 7}}, HOST)
+    disk = catalogue.rule("disk_space")
+    assert dict(disk.params) == {"predict": True, "predict_warn_days": 30.5, "predict_crit_days": 7}
+    assert (disk.warn, disk.crit) == (80, 95)
+
+
+def test_a_catalogue_without_the_prediction_params_gets_their_defaults(tmp_path):
+    catalogue = load_catalogue(write_catalogue(tmp_path, rule_edit("disk_space", params=DELETE)))
+    assert dict(catalogue.rule("disk_space").params) == {"predict": True, "predict_warn_days": 14, "predict_crit_days": 3}
+
+
+def test_a_summary_may_say_when_full_and_says_nothing_without_a_prediction(tmp_path):
+    catalogue = load_catalogue(write_catalogue(tmp_path, rule_edit("disk_space", summary="{mount}: {predicted_full}.")))
+    rule = catalogue.rule("disk_space")
+    assert rules.render_summary(rule, rule.title, {"mount": "/srv"}) == "/srv: ."
+    assert rules.render_summary(rule, rule.title, {"mount": "/srv", "predicted_full": "; full soon"}) == "/srv: ; full soon."
+
+
 def test_param_override_keeps_the_other_params():
     catalogue = apply_overrides(DEFAULT, {"ivr_licences_exhausted": {"available_at_most": 1}}, GROUP)
     assert dict(catalogue.rule("ivr_licences_exhausted").params) == {"app": "ivr", "available_at_most": 1}
@@ -240,6 +275,17 @@ OVERRIDE_MISTAKES = [
     ("unknown choice", {"ivr_licences_exhausted": {"app": "fax"}}, "imagicle_rule_overrides.ivr_licences_exhausted.app: unknown value \"fax\""),
     ("bad release", {"release_unsupported": {"minimum": 2020}}, "imagicle_rule_overrides.release_unsupported.minimum: expected a release like"),
     ("settings not a mapping", {"disk_space": [80, 90]}, "imagicle_rule_overrides.disk_space: expected a mapping of settings, got list"),
+    ("predict days negative", {"disk_space": {"predict_warn_days": -1}},
+     "imagicle_rule_overrides.disk_space.predict_warn_days: must be a positive number (warn when the trend predicts full "
+     "within this many days), got int -1"),
+    ("predict days not finite", {"disk_space": {"predict_crit_days": float("nan")}},
+     "imagicle_rule_overrides.disk_space.predict_crit_days: must be a positive number"),
+    ("predict days bool", {"database_space": {"predict_warn_days": True}},
+     "imagicle_rule_overrides.database_space.predict_warn_days: must be a positive number"),
+    ("predict crit above warn", {"database_space": {"predict_crit_days": 20}},
+     "imagicle_rule_overrides.database_space.predict_crit_days: predict_crit_days (20) is above predict_warn_days (14)"),
+    ("predict not a bool", {"disk_space": {"predict": "false"}},
+     "imagicle_rule_overrides.disk_space.predict: expected true or false, got str \"false\""),
 ]
 
 

@@ -508,6 +508,76 @@ def test_metric_history(store):
     assert cpu_times == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)]
 
 
+def every_15_minutes(opened, host, name, start, end, value=float):
+    """Record ``value(index)`` of ``name`` every 15 minutes from ``start`` to before ``end``; the number recorded."""
+    count, at = 0, start
+    while at < end:
+        opened.record_metrics(host, at, {name: value(count)})
+        count, at = count + 1, at + timedelta(minutes=15)
+    return count
+
+
+def test_compact_metrics_keeps_raw_then_hourly_then_daily_means(store):
+    now = datetime(2026, 6, 1, 12, 30, tzinfo=timezone.utc)
+    stored = every_15_minutes(store, "ias1", "disk:/:used_percent", now - timedelta(days=420), now + timedelta(minutes=1))
+    every_15_minutes(store, "ias2", "disk:/:used_percent", now - timedelta(days=420), now - timedelta(days=419))
+    removed = store.compact_metrics(now, host="ias1")
+    history = store.metrics("ias1", "disk:/:used_percent", now - timedelta(days=1000))
+    assert len(history) == stored - (removed - 96)  # removed counts ias2's 96 values too: older than 400 days
+    times = [at for at, dummy in history]
+    raw_from = datetime(2026, 5, 25, 12, 0, tzinfo=timezone.utc)  # 7 days before now, on the hour
+    hourly_from = datetime(2026, 4, 6, 0, 0, tzinfo=timezone.utc)  # 56 days before now, at midnight
+    kept_from = datetime(2025, 4, 27, 0, 0, tzinfo=timezone.utc)  # 400 days before now, at midnight
+    assert times[0] == kept_from
+    daily = [at for at in times if at < hourly_from]
+    hourly = [at for at in times if hourly_from <= at < raw_from]
+    raw = [at for at in times if at >= raw_from]
+    assert daily == [kept_from + timedelta(days=day) for day in range((hourly_from - kept_from).days)]
+    assert hourly == [hourly_from + timedelta(hours=hour) for hour in range(int((raw_from - hourly_from) / timedelta(hours=1)))]
+    assert len(raw) == 7 * 96 + 3 and raw[-1] == now
+    values = dict(history)
+    # A value per quarter hour counting up: an hour's mean is its second and third quarter's mean, a day's its middle.
+    first_of_hour = stored - len(raw) - 4 * len(hourly)
+    assert values[hourly_from] == pytest.approx(first_of_hour + 1.5)
+    assert values[kept_from + timedelta(days=1)] - values[kept_from] == pytest.approx(96)
+    assert store.metrics("ias2", "disk:/:used_percent", now - timedelta(days=1000)) == []
+    # Compacting again, or a little later, averages nothing twice.
+    assert store.compact_metrics(now, host="ias1") == 0
+    assert store.metrics("ias1", "disk:/:used_percent", now - timedelta(days=1000)) == history
+    assert store.compact_metrics(now + timedelta(minutes=20), host="ias1") == 0
+
+
+def test_compact_metrics_of_one_host_leaves_the_recent_history_of_others(store):
+    now = datetime(2026, 6, 1, 12, 30, tzinfo=timezone.utc)
+    for host in ("ias1", "ias2"):
+        every_15_minutes(store, host, "database:used_percent", now - timedelta(days=10, minutes=30),
+                         now - timedelta(days=9, minutes=30))
+    assert store.compact_metrics(now, host="ias1") == 96 - 24
+    assert len(store.metrics("ias2", "database:used_percent", now - timedelta(days=30))) == 96
+    assert store.compact_metrics(now) == 96 - 24
+    assert len(store.metrics("ias2", "database:used_percent", now - timedelta(days=30))) == 24
+
+
+def test_compact_metrics_with_other_periods(store):
+    now = datetime(2026, 6, 1, 0, 0, tzinfo=timezone.utc)
+    every_15_minutes(store, "ias1", "database:used_percent", now - timedelta(days=3), now)
+    store.compact_metrics(now, history_raw_days=1, history_hourly_days=2, history_daily_days=2.5)
+    times = [at for at, dummy in store.metrics("ias1", "database:used_percent", now - timedelta(days=30))]
+    assert times[0] == now - timedelta(days=3)  # the day bucket that holds 2.5 days ago is kept whole
+    assert times[:2] == [now - timedelta(days=3), now - timedelta(days=2)]
+    assert times[2:4] == [now - timedelta(days=2) + timedelta(hours=1), now - timedelta(days=2) + timedelta(hours=2)]
+    assert len(times) == 2 + 23 + 96
+
+
+@pytest.mark.parametrize("periods", [
+    {"history_raw_days": 0}, {"history_raw_days": 60}, {"history_daily_days": float("nan")}, {"history_hourly_days": True},
+    {"history_daily_days": "400"},
+])
+def test_compact_metrics_refuses_periods_out_of_order(store, periods):
+    with pytest.raises(ValueError, match="history_raw_days <= history_hourly_days <= history_daily_days"):
+        store.compact_metrics(T0, **periods)
+
+
 # --- URLs and errors -----------------------------------------------------------------------------
 
 def test_url_forms(tmp_path, monkeypatch):
