@@ -62,7 +62,7 @@ bench: setup-test
 
 # 200 runs of the scheduled job with a changing mix of host faults and backend failures, then a
 # count of tickets, pages and mails in the real services, and the run times early against late
-# (its reduced form, six runs, is part of `make test`). Results: tests/output/soak.json.
+# (its reduced form, four runs, is part of `make test`). Results: tests/output/soak.json.
 soak: setup-test
 	python tests/soak/soak.py --runs $(or $(RUNS),200)
 

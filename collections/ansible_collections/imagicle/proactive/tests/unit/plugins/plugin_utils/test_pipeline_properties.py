@@ -80,7 +80,7 @@ def one_run(store, estate: dict, now: datetime) -> tuple:
     return report, evaluations, gathered
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(facts(), min_size=1, max_size=3), st.lists(facts(), min_size=1, max_size=3))
 def test_any_facts_end_as_alarms_or_collector_failing_and_exactly_one_case_each(first, second):
     hosts = ["ias-%d" % n for n in range(len(first))]
