@@ -20,7 +20,8 @@ for _path in (os.path.join(ROOT, "tests", "services"),):
 # pylint: disable=wrong-import-position
 from alertmanager_service import alertmanager_installed, running_alertmanager  # noqa: E402
 from estate import root_demo_estate  # noqa: E402
-from rt_service import free_port, running_rt  # noqa: E402
+from mail_service import running_mail_server  # noqa: E402
+from rt_service import running_rt  # noqa: E402
 
 @pytest.fixture(scope="session")
 def estate():
@@ -29,28 +30,12 @@ def estate():
         yield project
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append({"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf-8", "replace")})
-        return "250 OK"
-
-
 @contextlib.contextmanager
 def _mail_server():
     """A real SMTP server (aiosmtpd) on a free loopback port: (port, mailbox)."""
-    controller_module = pytest.importorskip("aiosmtpd.controller")
-    mailbox = Mailbox()
-    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
+    pytest.importorskip("aiosmtpd.controller")
+    with running_mail_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ for _path in (os.path.join(ROOT, "tests", "services"), os.path.dirname(os.path.a
 # pylint: disable=wrong-import-position
 from alertmanager_service import alertmanager_installed, running_alertmanager  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
+from mail_service import running_mail_server  # noqa: E402
 from rt_service import RtService, free_port, rt_installed  # noqa: E402
 
 TESTBED_LOCK = "/tmp/imagicle-testbed.lock"
@@ -78,16 +79,21 @@ def rt_proxy_session(rt_session):
         yield proxy
 
 
+def _fresh(proxy):
+    """A session's fault proxy for one test: running, no rules, an empty log; its rules cleared after."""
+    if not proxy.running:
+        proxy.start()
+    proxy.clear()
+    proxy.clear_log()
+    yield proxy
+    if proxy.running:
+        proxy.clear()
+
+
 @pytest.fixture
 def rt_proxy(rt_proxy_session, rt):
     """The fault proxy in front of RT: no rules, an empty log (restarted if a test killed it)."""
-    if not rt_proxy_session.running:
-        rt_proxy_session.start()
-    rt_proxy_session.clear()
-    rt_proxy_session.clear_log()
-    yield rt_proxy_session
-    if rt_proxy_session.running:
-        rt_proxy_session.clear()
+    yield from _fresh(rt_proxy_session)
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,13 +118,8 @@ def am_proxy_session(paging):
 
 @pytest.fixture
 def am_proxy(am_proxy_session):
-    if not am_proxy_session.running:
-        am_proxy_session.start()
-    am_proxy_session.clear()
-    am_proxy_session.clear_log()
-    yield am_proxy_session
-    if am_proxy_session.running:
-        am_proxy_session.clear()
+    """The fault proxy in front of Alertmanager, as rt_proxy."""
+    yield from _fresh(am_proxy_session)
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,31 +127,15 @@ def am_proxy(am_proxy_session):
 # --------------------------------------------------------------------------------------------
 
 
-class Mailbox:
-    """What the real SMTP server (aiosmtpd) received."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append({"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf-8", "replace")})
-        return "250 OK"
-
-
 @pytest.fixture(scope="session")
 def smtp_session():
     """A real SMTP server on a free loopback port: (port, mailbox)."""
     try:
-        from aiosmtpd.controller import Controller  # pylint: disable=import-outside-toplevel
+        import aiosmtpd.controller  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     except ImportError as exc:
         pytest.fail("aiosmtpd is missing from the venv (%s): pip install -r requirements-test.txt" % exc, pytrace=False)
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
+    with running_mail_server() as server:
+        yield server
 
 
 @pytest.fixture

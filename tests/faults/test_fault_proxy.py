@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from fault_proxy import FaultProxy, FaultProxyError
+from mail_service import running_mail_server
 
 # --------------------------------------------------------------------------------------------
 # Upstreams
@@ -52,15 +53,6 @@ class _Recorder(BaseHTTPRequestHandler):
         return
 
 
-class _Mailbox:
-    def __init__(self):
-        self.messages: list[dict] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append({"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf-8", "replace")})
-        return "250 OK"
-
-
 class _Upstream(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -79,15 +71,9 @@ def upstream():
 
 @pytest.fixture(scope="module")
 def smtp_upstream():
-    controller_module = pytest.importorskip("aiosmtpd.controller")
-    mailbox = _Mailbox()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, mailbox
-    controller.stop()
+    pytest.importorskip("aiosmtpd.controller")
+    with running_mail_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -50,10 +50,11 @@ for _path in (os.path.join(ROOT, "collections"), os.path.join(ROOT, "tests", "se
         sys.path.insert(0, _path)
 
 # pylint: disable=wrong-import-position
-from alertmanager_service import Alertmanager, Receiver, free_port  # noqa: E402
+from alertmanager_service import free_port, running_alertmanager  # noqa: E402
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store  # noqa: E402
 from estate import demo_estate  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
+from mail_service import running_mail_server  # noqa: E402
 from rt_service import RtService  # noqa: E402
 
 INVENTORY = "tests/e2e/inventory"
@@ -84,42 +85,23 @@ SMTP_MODES = {"none": [], "smtp-hang": [{"fault": "hang", "seconds": 20, "count"
 OK_EXIT_CODES = (0, 75)  # 75: an action was refused in the run (the backend's fault of the moment)
 
 
-class Mailbox:
-    """A real SMTP server's handler (aiosmtpd) that keeps every message."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @contextlib.contextmanager
 def services(directory: str):
     """RT, Alertmanager (with its receiver) and an SMTP server, each behind a fault proxy."""
-    from aiosmtpd.controller import Controller  # pylint: disable=import-outside-toplevel
-
     rt = RtService(os.path.join(directory, "rt"), free_port()).start()
-    receiver = Receiver()
-    receiver.start()
-    alertmanager = Alertmanager(os.path.join(directory, "am"), receiver.url, free_port())
-    alertmanager.start()
-    mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    proxies = {"rt": FaultProxy("127.0.0.1", rt.port), "am": FaultProxy("127.0.0.1", alertmanager.port),
-               "smtp": FaultProxy("127.0.0.1", smtp.port, mode="tcp")}
     try:
-        for proxy in proxies.values():
-            proxy.start()
-        yield rt, alertmanager, mailbox, proxies
+        with running_alertmanager(os.path.join(directory, "am")) as (alertmanager, _receiver), \
+                running_mail_server() as (smtp_port, mailbox):
+            proxies = {"rt": FaultProxy("127.0.0.1", rt.port), "am": FaultProxy("127.0.0.1", alertmanager.port),
+                       "smtp": FaultProxy("127.0.0.1", smtp_port, mode="tcp")}
+            try:
+                for proxy in proxies.values():
+                    proxy.start()
+                yield rt, alertmanager, mailbox, proxies
+            finally:
+                for proxy in proxies.values():
+                    proxy.stop()
     finally:
-        for proxy in proxies.values():
-            proxy.stop()
-        smtp.stop()
-        alertmanager.stop()
-        receiver.stop()
         rt.stop()
 
 
@@ -252,7 +234,8 @@ def check(store_path: str, rt, am, mailbox, history: list, out: str | None) -> d
         if found[0]["status"] not in want:
             wrong_state.append((key, found[0]["id"], found[0]["status"], want))
     pages = active_pages(am)
-    mail_ids = [email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"] for raw in mailbox.messages]
+    mail_ids = [email.message_from_string(message["data"], policy=email.policy.default)["Message-ID"]
+                for message in mailbox.messages]
     mails_twice = sorted({mid for mid in mail_ids if mail_ids.count(mid) > 1})
     for name, value in (("duplicated tickets", duplicated), ("lost tickets", lost), ("tickets without a case", stray),
                         ("tickets in the wrong state", wrong_state), ("undelivered at the end", [i.key for i in undelivered]),
