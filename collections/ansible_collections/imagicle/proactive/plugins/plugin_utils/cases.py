@@ -102,6 +102,10 @@ class Gap:
     rule: str | None
     subject: str | None
     reason: str
+    # A quiet hold: the state is known and the case is kept on purpose (a value between the
+    # firing and the clearing threshold, an alarm covered by the case of its cause), so the case
+    # gets no "no measurement" note.
+    quiet: bool = False
 
     def covers(self, record: CaseRecord) -> bool:
         return (record.host == self.host and (self.rule is None or record.rule == self.rule)
@@ -496,6 +500,8 @@ class _Planner:
         """No data for the case's rule: keep it as it is; after a while, say so in the case, once."""
         store, now = self.store, self.now
         self.report.held += 1
+        if gap.quiet:
+            return
         since = record.no_data_since or now
         note_due = not record.no_data_noted and now - since >= self.policy.no_data_note_after
         if record.no_data_since is not None and not note_due:
