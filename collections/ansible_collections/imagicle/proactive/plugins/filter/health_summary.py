@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import one_line, type_name as _type_name
 
 # Longest line either filter returns, and longest host-supplied value within a line.
@@ -24,7 +25,6 @@ ERROR_LIMIT = 200
 # Items shown per list (processes, disks, applications), and the last events shown.
 MAX_ITEMS = 50
 MAX_EVENTS = 5
-PRIORITIES = ("P1", "P2", "P3", "P4")
 MEGABYTE = 1048576
 
 
@@ -217,7 +217,7 @@ def _events(section: Mapping) -> list:
 
 
 # Section name -> its lines, in the order they are printed.
-SECTIONS = (
+SECTION_LINES = (
     ("release", _release),
     ("system", _system),
     ("processes", _processes),
@@ -259,7 +259,7 @@ def health_lines(value) -> list:
     if not isinstance(health, Mapping):
         return ["health: unreadable facts (mapping expected, got %s)" % _type_name(health)]
     lines = []
-    for name, render in SECTIONS:
+    for name, render in SECTION_LINES:
         if name not in health:
             continue
         section = health[name]

@@ -37,10 +37,11 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     HostState,
 )
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import FACTS_SCHEMA_VERSION, SECTIONS
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import _cpu
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import HAS_PSUTIL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = FACTS_SCHEMA_VERSION
 
 # Section name -> collector module. The order is the order of the output.
 COLLECTORS = {
@@ -56,6 +57,8 @@ COLLECTORS = {
     "release": release,
 }
 ALL_SECTIONS = tuple(COLLECTORS)
+if ALL_SECTIONS != SECTIONS:  # pragma: no cover - a collector added without its section name in _schema
+    raise ImportError("the collectors %s do not match the sections of the facts schema %s" % (ALL_SECTIONS, SECTIONS))
 # Sections that read the shared CPU sample and run after it.
 CPU_SECTIONS = ("system", "processes")
 # Sections that need psutil on the host.

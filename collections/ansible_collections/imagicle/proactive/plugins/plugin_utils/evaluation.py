@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import LANGUAGES
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import one_line, type_name
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import rules, sla
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.eligibility import check_eligibility
@@ -32,7 +33,6 @@ EMAIL = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
 )
 EMAIL_MAX_LENGTH = 254
-LANGUAGES = ("en", "it")
 
 
 class SettingsError(ValueError):

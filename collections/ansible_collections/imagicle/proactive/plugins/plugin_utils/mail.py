@@ -39,12 +39,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 from typing import Any
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import LANGUAGES
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Notifier
 
 SECURITY_MODES = ("starttls", "tls", "none")
-LANGUAGES = ("it", "en")
 EVENTS = ("open", "resolve")
 MESSAGE_ID_DOMAIN = "imagicle-proactive"
 SUBJECT_TITLE_MAX = 150

@@ -36,13 +36,13 @@ from typing import Any
 
 import yaml
 
-from ansible_collections.imagicle.proactive.plugins.module_utils.appsuite_health import SCHEMA_VERSION
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import FACTS_SCHEMA_VERSION as SCHEMA_VERSION
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES, SECTIONS
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors.release import parse_release, release_key
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import trends
 
 DEFAULT_CATALOGUE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_rules.yml")
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
 FAMILIES = (
     "service_degradation",
     "disk_saturation",
@@ -52,8 +52,6 @@ FAMILIES = (
     "security",
     "monitoring",
 )
-# The sections of schema_version 1, in the order the module returns them.
-SECTIONS = ("system", "processes", "disks", "database", "webserver", "events", "capacity", "replication", "cloud", "release")
 # Capacity applications the capacity collector knows.
 CAPACITY_APPS = ("call_recording", "advanced_queuing", "ivr")
 PROCESS_ROLES = ("voip_stack", "application", "service")

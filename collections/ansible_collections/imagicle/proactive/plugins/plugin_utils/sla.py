@@ -35,6 +35,8 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES
+
 try:
     import holidays as holidays_lib
 except ImportError as holidays_import_error:
@@ -43,7 +45,6 @@ except ImportError as holidays_import_error:
 else:
     HOLIDAYS_IMPORT_ERROR = None
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
 RESPONSE_TARGET_MINUTES = MappingProxyType({"P1": 60, "P2": 120, "P3": 240, "P4": 480})
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends import _http
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends._http import check_key, has_controls, single_line, visible_controls
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, CaseBackend, CaseRef
@@ -40,7 +41,6 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base i
 BACKEND_NAME = "webhook"
 USER_AGENT = "imagicle.proactive-webhook-backend/1.0"
 EVENTS = ("case.opened", "case.updated", "case.resolved", "case.reopened", "case.commented")
-PRIORITIES = ("P1", "P2", "P3", "P4")
 TIMESTAMP_HEADER = "X-Imagicle-Timestamp"
 SIGNATURE_HEADER = "X-Imagicle-Signature"
 EVENT_HEADER = "X-Imagicle-Event"

@@ -294,3 +294,11 @@ def test_run_summary_odd_arguments(hostvars, hosts, lines):
 def test_run_summary_never_raises_and_gives_clean_lines(hostvars, hosts):
     lines = run_summary(hostvars, hosts + list(hostvars))
     assert_clean(lines)
+
+
+def test_the_summary_prints_every_section_of_the_facts_schema_once():
+    from ansible_collections.imagicle.proactive.plugins.filter.health_summary import SECTION_LINES
+    from ansible_collections.imagicle.proactive.plugins.module_utils._schema import SECTIONS as SCHEMA_SECTIONS
+
+    printed = [name for name, dummy in SECTION_LINES]
+    assert sorted(printed) == sorted(SCHEMA_SECTIONS)
