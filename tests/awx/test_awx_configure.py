@@ -797,7 +797,7 @@ def test_the_surveys_ask_what_the_operators_give(configured):
     assert status["default"] == "open"
     assert not any(cases[name]["required"] for name in ("cases_host", "cases_customer", "case"))
     explain = questions("playbooks/explain.yml")
-    assert set(explain) == {"explain_host", "explain_rule"}
+    assert set(explain) == {"explain_host", "explain_rule", "explain_history_days"}
     assert explain["explain_host"]["required"] and not explain["explain_rule"]["required"]
     outbox = questions("playbooks/outbox.yml")
     assert set(outbox) == {"outbox_requeue", "outbox_drop", "outbox_reason"}

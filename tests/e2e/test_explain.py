@@ -32,6 +32,9 @@ def test_explain_says_why_and_files_nothing(estate, local_store):
     assert "why: /srv/appsuite is" in text and "evidence used_percent:" in text and "evidence threshold: 95" in text
     assert "minutes on the business calendar of plan gold" in text
     assert "case: none open" in text
+    # The run recorded the host's space metrics; explain shows them with their trend.
+    assert "history of %s over the last 7 day(s), from" % FAULTY in text
+    assert "disk:/srv/appsuite:used_percent: 1 value(s)" in text and "too few values for a trend" in text
     assert "customer acme, plan gold, reporting" in text and "eligible for proactive cases" in text
     assert "no case" in flat(estate.playbook("cases.yml", env=local_store))
 
@@ -42,6 +45,7 @@ def test_explain_says_why_and_files_nothing(estate, local_store):
     text = flat(estate.playbook("explain.yml", "-e", "explain_host=%s" % FAULTY, "-e", "explain_rule=disk_space",
                                 env=local_store))
     assert "case: LOCAL-1 local, P3 since" in text
+    assert "disk:/srv/appsuite:used_percent: 3 value(s)" in text
     assert "host %s from" % FAULTY in text and "CHG-9 disk cleanup" in text
     assert "voip" not in text.lower().split("why each alarm fires", 1)[1]
 

@@ -15,7 +15,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import St
 class ActionModule(StoreAction):
     """Read the cases, the silences and the outbox of the state store."""
 
-    ARGS = ("status", "host", "customer", "case", "store")
+    ARGS = ("status", "host", "customer", "case", "history_days", "store")
     _VALID_ARGS = frozenset(ARGS)
 
     def run(self, tmp=None, task_vars=None):
@@ -24,7 +24,7 @@ class ActionModule(StoreAction):
         try:
             with self.open_state_store(args["store"]) as store:
                 found = report(store, datetime.now(timezone.utc), status=args["status"] or "open", host=args["host"],
-                               customer=args["customer"], case=args["case"])
+                               customer=args["customer"], case=args["case"], days=args["history_days"])
         except (QueryError, StoreError) as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -37,6 +37,14 @@ options:
     description: One case to show - its alarm fingerprint (or its first six or more characters) or its reference in the
       backend (for example V(LOCAL-3) or an RT ticket number).
     type: str
+  history_days:
+    description:
+      - Also show the metric history of the host (of O(host), or of the host of O(case)) over this many days - every
+        value the C(imagicle.proactive.evaluate) action recorded for the rules that read history (disk and database
+        space), with its range and the Theil-Sen trend through it, as the space prediction fits it.
+      - V(0) shows none. The store keeps raw values for 7 days, hourly means to 56 days and daily means to 400 days.
+    type: int
+    default: 0
 seealso:
   - module: imagicle.proactive.silence
   - module: imagicle.proactive.outbox
@@ -56,6 +64,12 @@ EXAMPLES = r"""
   imagicle.proactive.case_info:
     case: LOCAL-3
   register: one_case
+
+- name: The cases of ias-a and its metric history of the last week
+  imagicle.proactive.case_info:
+    host: ias-a
+    history_days: 7
+  register: ias_a_history
 """
 
 RETURN = r"""
@@ -108,6 +122,26 @@ outbox:
       - {key: "4b1f0c2a9e7d3f10aa11-1:open", kind: open, backend: rt, attempts: 2, refused: true,
          error: "Request Tracker POST ...: HTTP 401 ...", since: "2026-11-27T09:10:02Z", next_attempt_at: "2026-11-27T09:16:02Z"}
     dropped_items: []
+history:
+  description:
+    - The metric history asked for with O(history_days) - for each metric its values (C(points), at most 100 - hourly or
+      daily means when there are more), their number, first and last time, minimum, maximum, last value, and the trend
+      (C(slope_per_day), C(quality) from 0 to 1; null with fewer than four values).
+  returned: when history_days is above 0
+  type: dict
+  sample:
+    days: 7
+    metrics:
+      "disk:/srv/appsuite:used_percent":
+        count: 168
+        first_at: "2026-11-20T09:00:00Z"
+        last_at: "2026-11-27T09:00:00Z"
+        last: 70.0
+        min: 49.0
+        max: 70.0
+        slope_per_day: 3.0
+        quality: 1.0
+        points: [["2026-11-20T09:00:00Z", 49.0], ["2026-11-20T10:00:00Z", 49.13]]
 store:
   description: The state store read (without password).
   returned: success

@@ -9,12 +9,17 @@ reads the store.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences as silence_rules
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import trends
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import OUTBOX_STATUSES
 
 STATUSES = ("open", "resolved", "all")
+# The longest history shown (the store keeps daily values for longer), and how many values of one
+# metric are returned at most (hourly, then daily means when there are more).
+HISTORY_MAX_DAYS = 400
+HISTORY_MAX_POINTS = 100
 
 
 class QueryError(ValueError):
@@ -73,11 +78,15 @@ def case_detail(store, record) -> dict:
     return detail
 
 
-def report(store, now: datetime, status: str = "open", host=None, customer=None, case=None) -> dict:
+def report(store, now: datetime, status: str = "open", host=None, customer=None, case=None, days=0) -> dict:
     """Cases (by status, host, customer) or one case (``case``), the silences in force or to come
-    for them, and the state of the outbox."""
+    for them, the state of the outbox and, with ``days`` (option history_days), the metric
+    history of the host (of ``host``, or of the case's host)."""
     if status not in STATUSES:
         raise QueryError("status must be one of %s, not %r" % (", ".join(STATUSES), status))
+    days = history_days(days)
+    if days and host in (None, "") and case in (None, ""):
+        raise QueryError("history_days shows the metric history of one host: give host (or case) too")
     out = {"store": store.display}
     if case not in (None, ""):
         record = find_case(store, case)
@@ -99,6 +108,9 @@ def report(store, now: datetime, status: str = "open", host=None, customer=None,
     lines += ["", "silences in force or to come:" if pending else "no silence in force or to come"]
     lines += ["  " + silence_rules.describe(s) for s in pending]
     lines += outbox_lines(out["outbox"], now)
+    if days:
+        out["history"] = history(store, host, now, days)
+        lines += [""] + out["history"]["lines"]
     out["lines"] = lines
     return out
 
@@ -135,3 +147,66 @@ def outbox_lines(state: dict, now: datetime) -> list:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value: float) -> str:
+    return ("%.6g" % value) if value is not None else "-"
+
+
+def history_days(value) -> int:
+    """The option ``history_days`` checked: a whole number of days from 0 (no history) to HISTORY_MAX_DAYS."""
+    if value in (None, ""):
+        return 0
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = -1
+    if isinstance(value, bool) or days < 0 or days > HISTORY_MAX_DAYS or str(days) != str(value).strip():
+        raise QueryError("history_days must be a whole number of days from 0 (no history) to %d, not %r"
+                         % (HISTORY_MAX_DAYS, value))
+    return days
+
+
+def _shown_points(points: list) -> list:
+    """At most HISTORY_MAX_POINTS of ``points``: as recorded, else hourly, else daily means."""
+    for bucket in (None, timedelta(hours=1), timedelta(days=1)):
+        shown = points if bucket is None else trends.downsample(points, bucket)
+        if len(shown) <= HISTORY_MAX_POINTS:
+            return shown
+    return shown[-HISTORY_MAX_POINTS:]
+
+
+def history(store, host: str, now: datetime, days: int) -> dict:
+    """The metric history of ``host`` over the last ``days`` as of ``now``: for each metric the
+    values recorded (at most HISTORY_MAX_POINTS, averaged by hour or day when there are more),
+    their range and the Theil-Sen trend through them (what the space prediction fits), and the
+    same as readable lines."""
+    since = now - timedelta(days=days)
+    series = store.metric_series(host, since)
+    metrics, lines = {}, []
+    for name in sorted(series):
+        points = [(at, value) for at, value in series[name] if at <= now]
+        if not points:
+            continue
+        values = [value for dummy, value in points]
+        fit = trends.theil_sen(points)
+        shown = _shown_points(points)
+        metrics[name] = {
+            "count": len(points),
+            "first_at": _iso(points[0][0]),
+            "last_at": _iso(points[-1][0]),
+            "last": values[-1],
+            "min": min(values),
+            "max": max(values),
+            "slope_per_day": None if fit is None else round(fit.slope_per_day, 6),
+            "quality": None if fit is None else round(fit.quality, 2),
+            "points": [[_iso(at), value] for at, value in shown],
+        }
+        trend = ("trend %+.4g a day (quality %.2f)" % (fit.slope_per_day, fit.quality)) if fit is not None else \
+            "too few values for a trend"
+        lines.append("  %s: %d value(s) %s to %s, min %s, max %s, last %s; %s" % (
+            name, len(points), _when(points[0][0]), _when(points[-1][0]), _number(min(values)), _number(max(values)),
+            _number(values[-1]), trend))
+    head = ("history of %s over the last %d day(s), from %s:" % (host, days, store.display) if metrics
+            else "no metric history of %s in the last %d day(s) in %s" % (host, days, store.display))
+    return {"days": days, "metrics": metrics, "lines": [head] + lines}

@@ -1097,6 +1097,16 @@ class Store:
                                  (host, name, self._dt(_utc(since, "since")))).fetchall()
         return [(self._from_dt(at), float(value)) for at, value in rows]
 
+    def metric_series(self, host: str, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
+        """Every metric of ``host`` from ``since`` on, by name, each oldest first (one query)."""
+        with self._tx("read metrics of %s" % host, write=False) as cur:
+            rows = self._execute(cur, "SELECT name, at, value FROM metrics WHERE host = ? AND at >= ? ORDER BY name, at",
+                                 (host, self._dt(_utc(since, "since")))).fetchall()
+        series: dict[str, list[tuple[datetime, float]]] = {}
+        for name, at, value in rows:
+            series.setdefault(str(name), []).append((self._from_dt(at), float(value)))
+        return series
+
     def compact_metrics(self, now: datetime, host: str | None = None, *, history_raw_days: float = HISTORY_RAW_DAYS,
                         history_hourly_days: float = HISTORY_HOURLY_DAYS,
                         history_daily_days: float = HISTORY_DAILY_DAYS) -> int:
