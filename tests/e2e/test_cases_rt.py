@@ -63,7 +63,7 @@ def job(estate, request_tracker, smtp_server, tmp_path_factory):
     return run
 
 
-def test_a_fault_opens_exactly_one_ticket_and_ten_more_runs_keep_it_one(estate, job, request_tracker, smtp_server):
+def test_a_fault_opens_exactly_one_ticket_and_more_runs_keep_it_one(estate, job, request_tracker, smtp_server):
     tickets = Tickets(request_tracker)
     mailbox = smtp_server[1]
     assert tickets.alarms() == []
@@ -79,7 +79,7 @@ def test_a_fault_opens_exactly_one_ticket_and_ten_more_runs_keep_it_one(estate, 
     [mail] = mailbox.messages
     assert mail["to"] == ["ops@acme.example"]
     assert "Segnalazione %s" % ticket["id"] in mail["data"]
-    for dummy in range(10):
+    for dummy in range(4):  # the soak (make soak) runs it two hundred times
         job()
     assert len(tickets.alarms()) == 1
     assert len(mailbox.messages) == 1
