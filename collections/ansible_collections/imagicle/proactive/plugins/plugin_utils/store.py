@@ -16,35 +16,63 @@ idempotency keys (``outbox``), the embedded case register of the ``local`` CRM b
 (``local_cases``, ``local_comments``), metric history (``metrics``), maintenance windows
 (``silences``) and the run lock (``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
 docs/state-store.md in the project for the tables and how to inspect them.
+
+The store is in four files: this one (the :class:`Store` and how it is opened), ``store_records``
+(the records and their checks), ``store_migrations`` (the schema, step by step, per engine) and
+``store_engine`` (the URL, the password kept out of messages, the connections); the names of all
+four are imported from here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import os
 import re
 import socket
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import store_engine
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store_engine import (
+    DEFAULT_SQLITE_PATH,
+    POSTGRESQL_CONNECT_TIMEOUT_SECONDS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    StoreError,
+    StoreLocation,
+    StoreLocked,
+    parse_store_url,
+)
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store_migrations import (
+    _SCHEMA_VERSION_DDL,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+)
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store_records import (
+    CASE_STATUSES,
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    CaseRecord,
+    OutboxItem,
+    Silence,
+    _check_choice,
+    _iso,
+    _utc,
+)
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import EPOCH, downsample
 
-try:
-    import psycopg2
-except ImportError:
-    psycopg2 = None
+# The names of the store's parts that callers import from here.
+__all__ = [
+    "CASE_STATUSES", "DEFAULT_LOCK_NAME", "DEFAULT_SQLITE_PATH", "HISTORY_DAILY_DAYS", "HISTORY_HOURLY_DAYS",
+    "HISTORY_RAW_DAYS", "MIGRATIONS", "OUTBOX_KINDS", "OUTBOX_STATUSES", "POSTGRESQL_CONNECT_TIMEOUT_SECONDS",
+    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "OutboxItem", "RunLock", "Silence", "Store",
+    "StoreError", "StoreLocation", "StoreLocked", "open_store", "parse_store_url",
+]
 
-DEFAULT_SQLITE_PATH = "~/.local/state/imagicle-proactive/state.sqlite"
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
-POSTGRESQL_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_LOCK_NAME = "run"
 # Retention of metric history (compact_metrics): raw values for this many days, then hourly
 # means up to HISTORY_HOURLY_DAYS, then daily means up to HISTORY_DAILY_DAYS; older is deleted.
@@ -54,448 +82,10 @@ HISTORY_DAILY_DAYS = 400
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
-CASE_STATUSES = ("open", "resolved")
-OUTBOX_KINDS = ("open", "update", "resolve", "reopen", "comment", "page", "unpage", "mail")
-# queued: not delivered yet (waiting for its next attempt, with the reason of the last failure);
-# sent: the backend accepted it; dropped: a person decided it is not to be delivered.
-OUTBOX_STATUSES = ("queued", "sent", "dropped")
-
 # Key of the PostgreSQL transaction-level advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK_KEY = 7_415_230_118
 _LOCAL_ID_PREFIX = "LOCAL-"
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-class StoreError(Exception):
-    """The state store cannot be opened or used; the message says where and what to do."""
-
-
-class StoreLocked(StoreError):
-    """Another run holds the run lock; ``holder``, ``host``, ``pid``, ``since``, ``until`` say whose (when known)."""
-
-    def __init__(self, message: str, *, holder: str | None = None, host: str | None = None, pid: Any = None,
-                 since: datetime | None = None, until: datetime | None = None) -> None:
-        super().__init__(message)
-        self.holder = holder
-        self.host = host
-        self.pid = pid
-        self.since = since
-        self.until = until
-
-
-# --- records -------------------------------------------------------------------------------------
-
-def _utc(value: datetime | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        raise ValueError("%s must be a datetime, not %r" % (field, type(value).__name__))
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("%s must be a timezone-aware datetime (got naive %s)" % (field, value.isoformat()))
-    return value.astimezone(timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _check_choice(value: str, allowed: Sequence[str], field: str) -> None:
-    if value not in allowed:
-        raise ValueError("%s must be one of %s, not %r" % (field, ", ".join(allowed), value))
-
-
-class _Record:
-    """A stored record as JSON-friendly data."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A copy with its times as ISO 8601 UTC strings."""
-        return {name: _iso(value) if isinstance(value, datetime) else value
-                for name, value in dataclasses.asdict(self).items()}
-
-
-@dataclasses.dataclass
-class CaseRecord(_Record):
-    """One alarm fingerprint and the support case that tracks it."""
-
-    fingerprint: str
-    customer: str | None
-    host: str | None
-    rule: str | None
-    subject: str | None
-    priority: str | None
-    status: str
-    backend: str | None
-    case_ref: str | None
-    title: str | None
-    opened_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None = None
-    reopen_count: int = 0
-    paged: bool = False
-    page_ref: str | None = None
-    # The idempotency key written into the backend (None: a case of an older collection, whose key
-    # was its fingerprint and opening time) and which case of this fingerprint it is (1, 2, ...).
-    case_key: str | None = None
-    generation: int = 1
-    # Since when the rule could not be measured on the host (the case is kept as it is), and
-    # whether the case already says so.
-    no_data_since: datetime | None = None
-    no_data_noted: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.fingerprint:
-            raise ValueError("a case record needs a fingerprint")
-        _check_choice(self.status, CASE_STATUSES, "case status")
-        self.opened_at = _utc(self.opened_at, "opened_at")
-        self.updated_at = _utc(self.updated_at, "updated_at")
-        self.resolved_at = _utc(self.resolved_at, "resolved_at")
-        self.no_data_since = _utc(self.no_data_since, "no_data_since")
-        self.reopen_count = int(self.reopen_count)
-        self.generation = int(self.generation)
-        self.paged = bool(self.paged)
-        self.no_data_noted = bool(self.no_data_noted)
-
-
-@dataclasses.dataclass
-class OutboxItem(_Record):
-    """One outbound action, stored before it is sent; ``key`` is its idempotency key."""
-
-    key: str
-    kind: str
-    backend: str
-    fingerprint: str | None
-    payload: dict[str, Any]
-    status: str = "queued"
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-    created_at: datetime | None = None
-    sent_at: datetime | None = None
-    result: dict[str, Any] | None = None
-    # The last answer was a refusal that a person must act on (credentials, rights, a rejected
-    # payload); the item is still retried, with backoff, and reported loudly.
-    refused: bool = False
-    dropped_at: datetime | None = None
-    drop_reason: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.key:
-            raise ValueError("an outbox item needs an idempotency key")
-        _check_choice(self.kind, OUTBOX_KINDS, "outbox kind")
-        _check_choice(self.status, OUTBOX_STATUSES, "outbox status")
-        self.next_attempt_at = _utc(self.next_attempt_at, "next_attempt_at")
-        self.created_at = _utc(self.created_at, "created_at")
-        self.sent_at = _utc(self.sent_at, "sent_at")
-        self.dropped_at = _utc(self.dropped_at, "dropped_at")
-        self.attempts = int(self.attempts)
-        self.refused = bool(self.refused)
-
-
-@dataclasses.dataclass
-class Silence(_Record):
-    """A maintenance window: alarms that match it open, update, page and mail nothing until it ends.
-
-    ``customer``, ``host`` and ``rule`` narrow what it matches; one left empty (None) matches any.
-    """
-
-    id: int | None
-    customer: str | None
-    host: str | None
-    rule: str | None
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
-    created_by: str | None = None
-    created_at: datetime | None = None
-    lifted_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.starts_at = _utc(self.starts_at, "starts_at")
-        self.ends_at = _utc(self.ends_at, "ends_at")
-        self.created_at = _utc(self.created_at, "created_at")
-        self.lifted_at = _utc(self.lifted_at, "lifted_at")
-        if not (self.customer or self.host or self.rule):
-            raise ValueError("a silence needs a customer, a host or a rule (a silence of everything is refused)")
-        if self.ends_at <= self.starts_at:
-            raise ValueError("a silence must end after it starts (%s is not after %s)" % (_iso(self.ends_at), _iso(self.starts_at)))
-        if not str(self.reason or "").strip():
-            raise ValueError("a silence needs a reason (the change or maintenance it is for)")
-
-    def active(self, now: datetime) -> bool:
-        """In force at ``now``: started, not ended, not lifted."""
-        return self.lifted_at is None and self.starts_at <= now < self.ends_at
-
-    def matches(self, alarm: Mapping[str, Any], now: datetime) -> bool:
-        """In force at ``now`` and matching the alarm's customer, host and rule."""
-        return self.active(now) and all(
-            wanted is None or str(alarm.get(name) or "") == wanted
-            for name, wanted in (("customer", self.customer), ("host", self.host), ("rule", self.rule)))
-
-
-# --- URLs ----------------------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class StoreLocation:
-    """Where a store lives, parsed from its URL; ``display`` is safe to print (no password)."""
-
-    engine: str  # "sqlite" or "postgresql"
-    display: str
-    path: str | None = None
-    connect_args: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
-    secrets: tuple[str, ...] = dataclasses.field(default=(), repr=False)
-
-
-def _mask_url(url: str) -> str:
-    """The URL with any password (user:PASSWORD@ or ?password=) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, dummy, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = userinfo + "@" + hostport
-    query = parts.query
-    if query:
-        query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", query)
-    text = "%s://%s%s" % (parts.scheme, netloc, parts.path)
-    return text + ("?" + query if query else "")
-
-
-def _url_secrets(url: str) -> tuple[str, ...]:
-    found = set()
-    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)", url)
-    if match and "@" in match.group(1):
-        userinfo = match.group(1).rpartition("@")[0]
-        if ":" in userinfo:
-            raw = userinfo.split(":", 1)[1]
-            found.update({raw, unquote(raw), quote(unquote(raw), safe="")})
-    for pair in re.findall(r"(?i)(?:^|[?&])password=([^&#]*)", url):
-        found.update({pair, unquote(pair)})
-    return tuple(sorted((s for s in found if s), key=len, reverse=True))
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def parse_store_url(url: str | None, source: str = "state store") -> StoreLocation:
-    """Parse a store URL (``None``, a path, ``sqlite:///PATH`` or ``postgresql://...``)."""
-    if url is None or (isinstance(url, str) and not url.strip()):
-        path = os.path.expanduser(DEFAULT_SQLITE_PATH)
-        return StoreLocation("sqlite", "sqlite://" + path, path=path)
-    if not isinstance(url, str):
-        raise StoreError("%s: the store URL must be a string, not %s" % (source, type(url).__name__))
-    secrets = _url_secrets(url)
-    display = _mask_url(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if not scheme:
-        path = os.path.abspath(os.path.expanduser(url))
-        return StoreLocation("sqlite", "sqlite://" + path, path=path)
-    if scheme == "sqlite":
-        rest = url[len("sqlite://"):]
-        path = os.path.expanduser(rest[1:]) if rest.startswith("/~") else rest
-        if not path.startswith("/"):
-            raise StoreError("%s %s: a SQLite URL needs an absolute path after sqlite:// "
-                             "(three slashes: sqlite:///var/lib/proactive/state.sqlite); or give a plain path"
-                             % (source, display))
-        path = os.path.normpath(path.split("?", 1)[0])
-        return StoreLocation("sqlite", "sqlite://" + path, path=path)
-    if scheme in ("postgresql", "postgres"):
-        return _parse_postgresql(url, source, display, secrets)
-    raise StoreError("%s %s: unsupported store URL scheme %r; use a path, sqlite:///ABSOLUTE/PATH or "
-                     "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" % (source, display, scheme))
-
-
-def _parse_postgresql(url: str, source: str, display: str, secrets: tuple[str, ...]) -> StoreLocation:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise StoreError("%s %s: not a valid PostgreSQL URL (%s); expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-                         % (source, display, _scrub(str(exc), secrets))) from None
-    dbname = unquote(parts.path.lstrip("/"))
-    if not dbname:
-        raise StoreError("%s %s: the PostgreSQL URL names no database; expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-                         % (source, display))
-    args: dict[str, Any] = {"dbname": dbname}
-    if parts.hostname:
-        args["host"] = unquote(parts.hostname)
-    if port is not None:
-        args["port"] = port
-    if parts.username:
-        args["user"] = unquote(parts.username)
-    if parts.password is not None:
-        args["password"] = unquote(parts.password)
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        args[name] = value
-    args.setdefault("connect_timeout", POSTGRESQL_CONNECT_TIMEOUT_SECONDS)
-    args.setdefault("application_name", "imagicle.proactive")
-    if args.get("password"):
-        secrets = tuple(sorted(set(secrets) | {str(args["password"])}, key=len, reverse=True))
-    return StoreLocation("postgresql", display, connect_args=args, secrets=secrets)
-
-
-# --- migrations ----------------------------------------------------------------------------------
-
-# One list per engine; step N (1-based) brings the schema to version N.  Append, never edit.
-MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "sqlite": (
-        (
-            """CREATE TABLE cases (
-                fingerprint TEXT PRIMARY KEY,
-                customer TEXT, host TEXT, rule TEXT, subject TEXT, priority TEXT,
-                status TEXT NOT NULL,
-                backend TEXT, case_ref TEXT, title TEXT,
-                opened_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT,
-                reopen_count INTEGER NOT NULL DEFAULT 0,
-                paged INTEGER NOT NULL DEFAULT 0,
-                page_ref TEXT)""",
-            "CREATE INDEX cases_status ON cases (status)",
-            "CREATE INDEX cases_customer ON cases (customer)",
-            "CREATE INDEX cases_host ON cases (host)",
-            """CREATE TABLE outbox (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                key TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL, backend TEXT NOT NULL, fingerprint TEXT,
-                payload TEXT NOT NULL,
-                status TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                next_attempt_at TEXT NOT NULL,
-                last_error TEXT,
-                created_at TEXT NOT NULL, sent_at TEXT,
-                result TEXT)""",
-            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
-            "CREATE INDEX outbox_fingerprint ON outbox (fingerprint)",
-            """CREATE TABLE run_lock (
-                name TEXT PRIMARY KEY,
-                owner TEXT NOT NULL, token TEXT NOT NULL,
-                host TEXT, pid INTEGER,
-                acquired_at TEXT NOT NULL, expires_at TEXT NOT NULL)""",
-        ),
-        (
-            """CREATE TABLE local_cases (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                key TEXT NOT NULL UNIQUE,
-                fields TEXT NOT NULL,
-                status TEXT NOT NULL, priority TEXT,
-                created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
-            "CREATE INDEX local_cases_status ON local_cases (status)",
-            """CREATE TABLE local_comments (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                case_id INTEGER NOT NULL REFERENCES local_cases (id) ON DELETE CASCADE,
-                at TEXT NOT NULL, body TEXT NOT NULL)""",
-            "CREATE INDEX local_comments_case ON local_comments (case_id, id)",
-            """CREATE TABLE metrics (
-                host TEXT NOT NULL, name TEXT NOT NULL, at TEXT NOT NULL, value REAL NOT NULL,
-                PRIMARY KEY (host, name, at))""",
-            "CREATE INDEX metrics_at ON metrics (at)",
-        ),
-        (
-            """CREATE TABLE silences (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                customer TEXT, host TEXT, rule TEXT,
-                starts_at TEXT NOT NULL, ends_at TEXT NOT NULL,
-                reason TEXT NOT NULL, created_by TEXT,
-                created_at TEXT NOT NULL, lifted_at TEXT)""",
-            "CREATE INDEX silences_ends ON silences (ends_at)",
-        ),
-        (
-            "ALTER TABLE cases ADD COLUMN case_key TEXT",
-            "ALTER TABLE cases ADD COLUMN generation INTEGER NOT NULL DEFAULT 1",
-            "ALTER TABLE cases ADD COLUMN no_data_since TEXT",
-            "ALTER TABLE cases ADD COLUMN no_data_noted INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE outbox ADD COLUMN dropped_at TEXT",
-            "ALTER TABLE outbox ADD COLUMN drop_reason TEXT",
-            # an action parked by an older collection is retried: nothing is forgotten
-            "UPDATE outbox SET status = 'queued', refused = 1 WHERE status = 'parked'",
-            "ALTER TABLE local_comments ADD COLUMN marker TEXT",
-            "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
-        ),
-    ),
-    "postgresql": (
-        (
-            """CREATE TABLE cases (
-                fingerprint TEXT PRIMARY KEY,
-                customer TEXT, host TEXT, rule TEXT, subject TEXT, priority TEXT,
-                status TEXT NOT NULL,
-                backend TEXT, case_ref TEXT, title TEXT,
-                opened_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, resolved_at TIMESTAMPTZ,
-                reopen_count INTEGER NOT NULL DEFAULT 0,
-                paged BOOLEAN NOT NULL DEFAULT FALSE,
-                page_ref TEXT)""",
-            "CREATE INDEX cases_status ON cases (status)",
-            "CREATE INDEX cases_customer ON cases (customer)",
-            "CREATE INDEX cases_host ON cases (host)",
-            """CREATE TABLE outbox (
-                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                key TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL, backend TEXT NOT NULL, fingerprint TEXT,
-                payload JSONB NOT NULL,
-                status TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                next_attempt_at TIMESTAMPTZ NOT NULL,
-                last_error TEXT,
-                created_at TIMESTAMPTZ NOT NULL, sent_at TIMESTAMPTZ,
-                result JSONB)""",
-            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
-            "CREATE INDEX outbox_fingerprint ON outbox (fingerprint)",
-            """CREATE TABLE run_lock (
-                name TEXT PRIMARY KEY,
-                owner TEXT NOT NULL, token TEXT NOT NULL,
-                host TEXT, pid INTEGER,
-                acquired_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
-        ),
-        (
-            """CREATE TABLE local_cases (
-                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                key TEXT NOT NULL UNIQUE,
-                fields JSONB NOT NULL,
-                status TEXT NOT NULL, priority TEXT,
-                created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)""",
-            "CREATE INDEX local_cases_status ON local_cases (status)",
-            """CREATE TABLE local_comments (
-                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                case_id BIGINT NOT NULL REFERENCES local_cases (id) ON DELETE CASCADE,
-                at TIMESTAMPTZ NOT NULL, body TEXT NOT NULL)""",
-            "CREATE INDEX local_comments_case ON local_comments (case_id, id)",
-            """CREATE TABLE metrics (
-                host TEXT NOT NULL, name TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, value DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (host, name, at))""",
-            "CREATE INDEX metrics_at ON metrics (at)",
-        ),
-        (
-            """CREATE TABLE silences (
-                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                customer TEXT, host TEXT, rule TEXT,
-                starts_at TIMESTAMPTZ NOT NULL, ends_at TIMESTAMPTZ NOT NULL,
-                reason TEXT NOT NULL, created_by TEXT,
-                created_at TIMESTAMPTZ NOT NULL, lifted_at TIMESTAMPTZ)""",
-            "CREATE INDEX silences_ends ON silences (ends_at)",
-        ),
-        (
-            "ALTER TABLE cases ADD COLUMN case_key TEXT, ADD COLUMN generation INTEGER NOT NULL DEFAULT 1, "
-            "ADD COLUMN no_data_since TIMESTAMPTZ, ADD COLUMN no_data_noted BOOLEAN NOT NULL DEFAULT FALSE",
-            "ALTER TABLE outbox ADD COLUMN refused BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN dropped_at TIMESTAMPTZ, "
-            "ADD COLUMN drop_reason TEXT",
-            "UPDATE outbox SET status = 'queued', refused = TRUE WHERE status = 'parked'",
-            "ALTER TABLE local_comments ADD COLUMN marker TEXT",
-            "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
-        ),
-    ),
-}
-
-SCHEMA_VERSION = len(MIGRATIONS["sqlite"])
-
-_SCHEMA_VERSION_DDL = {
-    "sqlite": "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-    "postgresql": "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
-}
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -601,7 +191,7 @@ class Store:
     # -- plumbing --
 
     def _fail(self, what: str, exc: BaseException) -> StoreError:
-        detail = _scrub(str(exc).strip() or type(exc).__name__, self._location.secrets)
+        detail = store_engine.scrub(str(exc).strip() or type(exc).__name__, self._location.secrets)
         hint = ""
         if self.engine == "sqlite" and "locked" in detail:
             hint = ("; another process kept the SQLite file locked for more than %d s: try again, or move "
@@ -613,7 +203,7 @@ class Store:
     def _db_errors(self) -> tuple[type[BaseException], ...]:
         if self.engine == "sqlite":
             return (sqlite3.Error,)
-        return (psycopg2.Error,)
+        return (store_engine.psycopg2.Error,)
 
     @contextlib.contextmanager
     def _tx(self, what: str, write: bool = True) -> Iterator[Any]:
@@ -1174,85 +764,12 @@ def _compacted(points: Sequence[tuple[datetime, float]], bucket: timedelta) -> l
             if members[start] != [start]]
 
 
-# --- opening -------------------------------------------------------------------------------------
-
-def _sqlite_wal(conn: sqlite3.Connection) -> str:
-    """Switch to the WAL journal; a new file opened by several processes at once answers "database
-    is locked" without waiting for the busy timeout, so retry until that timeout."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
-    while True:
-        try:
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() == "wal":
-                return mode
-            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _connect_sqlite(location: StoreLocation, source: str) -> Any:
-    path = location.path
-    directory = os.path.dirname(path)
-    what = "%s %s" % (source, location.display)
-    if os.path.isdir(path):
-        raise StoreError("%s: %s is a directory; give the path of a file (e.g. %s/state.sqlite)" % (what, path, path))
-    try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not os.path.exists(path):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    except OSError as exc:
-        raise StoreError("%s: cannot create the SQLite file %s: %s; choose a writable path (inventory/role variable "
-                         "or the store URL) or fix the permissions of %s" % (what, path, exc.strerror or exc, directory)) from None
-    try:
-        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StoreError("%s: cannot open the SQLite file %s: %s; check that it is a writable file" % (what, path, exc)) from None
-    try:
-        conn.execute("PRAGMA busy_timeout = %d" % int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000))
-        mode = _sqlite_wal(conn)
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError("the file system does not support the WAL journal (journal_mode is %s)" % mode)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.Error as exc:
-        conn.close()
-        raise StoreError("%s: cannot use %s as a SQLite state store: %s; check that it is a SQLite file on a local, "
-                         "writable file system" % (what, path, exc)) from None
-    return conn
-
-
-def _connect_postgresql(location: StoreLocation, source: str) -> Any:
-    what = "%s %s" % (source, location.display)
-    if psycopg2 is None:
-        raise StoreError("%s: a PostgreSQL state store needs the Python package psycopg2 on the controller (in AWX: in "
-                         "the execution environment); install psycopg2-binary with pip or python3-psycopg2 with apt" % what)
-    try:
-        conn = psycopg2.connect(**location.connect_args)
-    except psycopg2.Error as exc:
-        detail = _scrub(str(exc).strip(), location.secrets)
-        raise StoreError("%s: cannot connect to PostgreSQL: %s; check the host, port, database, user and password "
-                         "of the store URL and that the server accepts connections from this controller"
-                         % (what, detail)) from None
-    try:
-        conn.autocommit = False
-        with conn.cursor() as cur:
-            cur.execute("SET TIME ZONE 'UTC'")
-        conn.commit()
-    except psycopg2.Error as exc:
-        conn.close()
-        raise StoreError("%s: cannot prepare the PostgreSQL session: %s" % (what, _scrub(str(exc).strip(), location.secrets))) from None
-    return conn
-
-
 def _open(url: str | None, source: str, migrations: Sequence[Sequence[str]] | None = None) -> Store:
     location = parse_store_url(url, source)
     if location.engine == "sqlite":
-        connection = _connect_sqlite(location, source)
+        connection = store_engine.connect_sqlite(location, source)
     else:
-        connection = _connect_postgresql(location, source)
+        connection = store_engine.connect_postgresql(location, source)
     store = Store(location, connection, source)
     try:
         store._migrate(MIGRATIONS[location.engine] if migrations is None else migrations)

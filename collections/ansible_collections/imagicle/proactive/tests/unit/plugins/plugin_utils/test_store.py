@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import store as store_module
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import store_engine
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import (
     DEFAULT_SQLITE_PATH,
     MIGRATIONS,
@@ -633,7 +634,7 @@ def test_postgresql_unreachable_and_missing_database(pg_server, monkeypatch):  #
     with pytest.raises(StoreError, match="does not exist") as info:
         open_store(pg_server.url("no_such_db"))
     assert pg_server.password not in full_text(info.value)
-    monkeypatch.setattr(store_module, "psycopg2", None)
+    monkeypatch.setattr(store_engine, "psycopg2", None)
     with pytest.raises(StoreError, match="psycopg2"):
         open_store(pg_server.url("postgres"))
 
@@ -667,7 +668,7 @@ def test_closed_store_says_so(store):
 
 def test_sqlite_busy_error_is_a_store_error(tmp_path, monkeypatch):
     path = str(tmp_path / "busy.sqlite")
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.05)
     with open_store(path) as opened:
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
