@@ -27,7 +27,10 @@ leaves both or neither.
   ``Policy.max_new_per_run`` per run; the alarms past a cap are summarised in one case per
   host (or one for the run), the most urgent ones being filed first;
 * an open case that has no reference in its backend and nothing queued to file it (an older
-  collection crashed between the two) is planned again.
+  collection crashed between the two) is planned again;
+* the alarms a root cause explains (a host that did not report, a customer whose hosts all lost
+  the cloud, an HA peer that is down) open no case of their own: the case of the cause names them
+  and their open cases are held quietly (``root_cause.py``).
 
 ``drain`` sends what the outbox holds, oldest first, through the one interface of
 ``backends/base.py``, with bounded retries inside the run and, across runs, a backoff per item.

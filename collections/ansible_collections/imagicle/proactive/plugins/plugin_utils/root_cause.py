@@ -66,24 +66,38 @@ def customer_host(customer: str) -> str:
     return "%s%s" % (customer, CUSTOMER_HOST_SUFFIX)
 
 
+class HostNames:
+    """The run's host names, to find the one a peer designates (see :func:`match_host`)."""
+
+    def __init__(self, hosts):
+        self.exact: dict = {}
+        self.short: dict = {}
+        for host in sorted(set(hosts)):
+            name = host.lower().rstrip(".")
+            self.exact.setdefault(name, []).append(host)
+            if not _IPV4.match(name):
+                self.short.setdefault(name.split(".", maxsplit=1)[0], []).append(host)
+
+    def find(self, name) -> str | None:
+        wanted = str(name or "").strip().lower().rstrip(".")
+        if not wanted:
+            return None
+        exact = self.exact.get(wanted, [])
+        if len(exact) == 1:
+            return exact[0]
+        if exact or _IPV4.match(wanted):
+            return None
+        found = self.short.get(wanted.split(".", maxsplit=1)[0], [])
+        return found[0] if len(found) == 1 else None
+
+
 def match_host(name, hosts) -> str | None:
     """The host of ``hosts`` that ``name`` (a peer as the host reports it) designates, or None.
 
     Case-insensitive; a full name first, then the short name before the first dot when exactly
     one host has it (``IAS-B.acme.local`` is ``ias-b``). An IPv4 address matches only in full.
     """
-    wanted = str(name or "").strip().lower().rstrip(".")
-    if not wanted:
-        return None
-    hosts = sorted(set(hosts))
-    exact = [host for host in hosts if host.lower().rstrip(".") == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    if exact or _IPV4.match(wanted):
-        return None
-    short = wanted.split(".")[0]
-    found = [host for host in hosts if not _IPV4.match(host) and host.lower().split(".")[0] == short]
-    return found[0] if len(found) == 1 else None
+    return HostNames(hosts).find(name)
 
 
 @dataclass
@@ -118,10 +132,10 @@ def _order(alarm: dict) -> tuple:
             str(alarm.get("subject")))
 
 
-def _unmeasured(gaps: list, host: str, rule: str) -> bool:
-    """Whether ``rule`` (subject "") could not be measured on ``host`` in this run."""
-    return any(g.host == host and (g.rule is None or g.rule == rule) and (g.subject is None or g.subject == "")
-               for g in gaps if not g.quiet)
+def _unmeasured(gaps_by_host: dict, host: str, rule: str) -> bool:
+    """Whether ``rule`` (subject "") could not be measured on ``host`` in this run (``gaps_by_host``: host -> its gaps)."""
+    return any((g.rule is None or g.rule == rule) and (g.subject is None or g.subject == "")
+               for g in gaps_by_host.get(host, ()) if not g.quiet)
 
 
 def _customer_alarm(customer: str, rule: str, covered: list, entries: list) -> dict:
@@ -130,8 +144,8 @@ def _customer_alarm(customer: str, rule: str, covered: list, entries: list) -> d
     first = min(covered, key=lambda a: (str(a.get("due") or "~"), _order(a)))
     hosts = sorted(a["host"] for a in covered)
     evidence = dict(first.get("evidence") or {}) if isinstance(first.get("evidence"), dict) else {}
-    listed = ", ".join(hosts[:HOSTS_IN_SUMMARY]) + (" and %d more" % (len(hosts) - HOSTS_IN_SUMMARY)
-                                                     if len(hosts) > HOSTS_IN_SUMMARY else "")
+    more = len(hosts) - HOSTS_IN_SUMMARY
+    listed = ", ".join(hosts[:HOSTS_IN_SUMMARY]) + (" and %d more" % more if more > 0 else "")
     alarm = {key: first.get(key) for key in ("title", "family", "level", "check", "plan", "response_target_minutes",
                                              "response_calendar", "due")}
     alarm.update({
@@ -176,6 +190,9 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
     checked, evaluated = set(checked_hosts), set(evaluated_hosts)
     gaps = list(gaps)
     open_by_fp = {record.fingerprint: record for record in open_cases}
+    open_by_host: dict = {}
+    for record in open_cases:
+        open_by_host.setdefault(record.host, []).append(record)
     eligible = [a for a in alarms if isinstance(a, dict) and a.get("eligible") and a.get("fingerprint") and a.get("host")]
     dropped: set = set()    # id() of the alarms folded into a cause
     quiet: list = []        # the quiet gaps that hold their open cases
@@ -192,23 +209,31 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
             dead.setdefault(alarm["host"], alarm)
     entries_of: dict = {host: [] for host in dead}
     for host, alarm in dead.items():
-        mine = sorted((r for r in open_cases if r.host == host and r.fingerprint != alarm["fingerprint"]
+        mine = sorted((r for r in open_by_host.get(host, ()) if r.fingerprint != alarm["fingerprint"]
                        and r.rule not in (FLOOD_RULE, alarm["rule"])),
                       key=lambda r: (PRIORITY_ORDER.get(r.priority, 9), str(r.rule), str(r.subject)))
         entries_of[host] += [_entry(r.fingerprint, host, r.rule, r.subject, r, host) for r in mine]
         folded.suppressed += len(mine)
         reason = clean_text((alarm.get("evidence") or {}).get("reason") if isinstance(alarm.get("evidence"), dict) else "",
                             300) or "the host did not report"
-        gaps = [g for g in gaps if g.host != host]  # the quiet hold replaces the host's no-data gaps
         quiet.append(Gap(host, None, None, "covered by host_not_reporting: %s" % reason, quiet=True))
 
+    gaps = [g for g in gaps if g.host not in dead]  # the quiet holds replace the no-data gaps of those hosts
+
     # 3. An HA survivor's replication alarm whose peer is down: named in the peer's case instead.
+    names: dict = {}  # customer -> HostNames of its hosts in the run (and of hosts of no known customer)
+    by_customer: dict = {}
+    if dead:
+        for host in evaluated | set(dead):
+            by_customer.setdefault(known.get(host), []).append(host)
     for alarm in sorted(eligible, key=_order):
         if check_of(alarm) != REPLICATION_CHECK or alarm["host"] not in checked or not dead:
             continue
         evidence = alarm.get("evidence") if isinstance(alarm.get("evidence"), dict) else {}
-        same_customer = [h for h in evaluated | set(dead) if known.get(h) in (None, alarm.get("customer"))]
-        peer = match_host(evidence.get("peer"), same_customer)
+        customer = alarm.get("customer")
+        if customer not in names:
+            names[customer] = HostNames(by_customer.get(customer, []) + by_customer.get(None, []))
+        peer = names[customer].find(evidence.get("peer"))
         if peer is None or peer not in dead or peer == alarm["host"]:
             continue
         dropped.add(id(alarm))
@@ -224,6 +249,12 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
     # 2. A customer whose reporting hosts all lost the cloud: one customer-level alarm.
     added = []
     if customers is not None:
+        gaps_by_host: dict = {}
+        for gap in gaps:
+            gaps_by_host.setdefault(gap.host, []).append(gap)
+        hosts_of: dict = {}
+        for host in evaluated:
+            hosts_of.setdefault(customers.get(host), []).append(host)
         groups: dict = {}
         for alarm in eligible:
             if check_of(alarm) == CLOUD_CHECK and alarm["host"] in checked and id(alarm) not in dropped \
@@ -231,8 +262,8 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
                 groups.setdefault((alarm.get("customer"), alarm["rule"]), []).append(alarm)
         for (customer, rule), firing in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
             host = customer_host(customer)
-            reporting = {h for h in checked if customers.get(h) == customer}
-            measured = {h for h in reporting if not _unmeasured(gaps, h, rule)}
+            reporting = {h for h in hosts_of.get(customer, ()) if h in checked}
+            measured = {h for h in reporting if not _unmeasured(gaps_by_host, h, rule)}
             hosts = {a["host"] for a in firing}
             covered = sorted((a for a in firing if not silenced(a)), key=_order)
             if len(hosts) < MIN_CUSTOMER_HOSTS or measured - hosts or len(covered) < MIN_CUSTOMER_HOSTS \
@@ -260,14 +291,14 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
         for record in open_cases:
             if record.fingerprint in firing_now or not record.customer or record.host != customer_host(record.customer):
                 continue
-            mine = sorted(h for h in evaluated if customers.get(h) == record.customer)
+            mine = sorted(hosts_of.get(record.customer, ()))
             covered_fps = set(told.get(record.fingerprint) or ())
             if covered_fps and not any(fingerprint(record.customer, h, record.rule, "") in covered_fps for h in mine):
                 continue
             if not mine:
                 continue
             evaluated.add(record.host)
-            if any(h in checked and not _unmeasured(gaps, h, record.rule) for h in mine):
+            if any(h in checked and not _unmeasured(gaps_by_host, h, record.rule) for h in mine):
                 checked.add(record.host)
             else:
                 gaps.append(Gap(record.host, None, None, "no host of customer %s measured the cloud in this run"
