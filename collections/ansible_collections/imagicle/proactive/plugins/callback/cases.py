@@ -524,7 +524,7 @@ class CallbackModule(CallbackBase):
                                                            mail=bool(self.get_option("mail")), contacts=self.run.contacts)
                 case_manager.plan_run(store, self.run.alarms, self.run.checked_hosts, self.get_option("backend"), now, report,
                                       notifications=notifications, gaps=self.run.gaps, evaluated_hosts=self.run.evaluated_hosts,
-                                      policy=policy)
+                                      policy=policy, customers=self.run.customers)
                 # What earlier runs could not send is older, so it goes first.
                 case_manager.drain(store, backends, now, report, attempts_in_run=attempts, policy=policy, lock=lock,
                                    send_seconds=float(self.get_option("send_deadline_seconds")))

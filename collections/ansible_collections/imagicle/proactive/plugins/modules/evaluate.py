@@ -94,6 +94,9 @@ alarms:
     rule:
       description: Rule id, for example V(disk_space) or V(voip_stack_crashed).
       type: str
+    check:
+      description: The check of the rules catalogue that fired, for example V(cloud_unreachable) (see docs/alarms.md).
+      type: str
     priority:
       description: P1 to P4.
       type: str

@@ -221,7 +221,11 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
     for alarm in alarms:
         record = alarm.to_dict()
         due = sla.response_due(detected_at, record["priority"], settings.sla)
+        rule = settings.catalogue.rule(record["rule"])
         record.update({
+            # The check that fired (a customer's own rule may reuse one): the case manager groups
+            # alarms by their cause through it (plugin_utils/root_cause.py).
+            "check": rule.check if rule is not None else None,
             "plan": plan.name,
             "response_target_minutes": due["target_minutes"],
             "response_calendar": due["calendar"],

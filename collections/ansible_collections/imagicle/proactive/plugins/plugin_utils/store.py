@@ -458,6 +458,13 @@ class Store:
             rows = self._execute(cur, sql + " ORDER BY created_at, seq", params).fetchall()
         return [self._item_from_row(row) for row in rows]
 
+    def outbox_of(self, fingerprint: str) -> list[OutboxItem]:
+        """The outbox items of one alarm fingerprint (of every case it had), oldest first."""
+        with self._tx("read the outbox of %s" % fingerprint, write=False) as cur:
+            rows = self._execute(cur, "SELECT %s FROM outbox WHERE fingerprint = ? ORDER BY created_at, seq"
+                                 % ", ".join(_OUTBOX_COLUMNS), (fingerprint,)).fetchall()
+        return [self._item_from_row(row) for row in rows]
+
     def outbox_item(self, key: str) -> OutboxItem | None:
         """The outbox item with idempotency key ``key``, or None."""
         with self._tx("read outbox item %s" % key, write=False) as cur:

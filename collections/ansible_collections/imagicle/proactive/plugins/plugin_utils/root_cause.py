@@ -1,0 +1,371 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One case per root cause: the alarms a cause explains are folded into the case of the cause.
+
+Three causes, decided by :func:`group` (a plain function of the run's alarms, gaps, hosts and
+the open cases; :func:`fold` reads what it needs from the state store and calls it):
+
+1. **A host that did not report** (its ``host_not_reporting`` alarm fires in this run): its other
+   open cases are held quietly (a quiet :class:`cases.Gap`: no "no measurement" note) and the
+   case of ``host_not_reporting`` names them. When the host reports again they are evaluated as
+   usual: resolved if clear, kept if still firing.
+2. **A customer whose hosts all lost the cloud**: when at least ``MIN_CUSTOMER_HOSTS`` reporting
+   hosts of one customer have a ``cloud_unreachable`` alarm (not silenced) of the same rule, and
+   every reporting host of that customer that measured the cloud in this run has it, one
+   customer-level alarm stands for them (host ``<customer> (all hosts)``, the same rule, subject
+   empty; priority the highest of theirs, deadline the earliest, paging if any of them pages).
+   The per-host alarms open no case; their cases already open are held quietly. When not every
+   host has it any more, the customer-level case is resolved and the hosts that still fail get
+   their own cases.
+3. **An HA peer that is down**: a ``replication_unhealthy`` alarm whose peer (its evidence
+   ``peer``, matched against the run's host names case-insensitively, then by the short name
+   before the first dot) has ``host_not_reporting`` in this run opens no case on the survivor;
+   the peer's case names it.
+
+Each folded alarm is named ("covers: ...") in the body of the case that covers it, and counted
+in the run's ``suppressed``. When the set a cause covers changes, :func:`tell` adds one comment
+to its case (the set last told is kept in the outbox payloads of the case: its open, then its
+comments).
+
+Only a cause whose alarm fires in this run folds anything: with ``host_not_reporting`` disabled,
+or a host not eligible, the alarms are filed as before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import (
+    FLOOD_RULE, PRIORITY_ORDER, Gap, _enqueue, _stamp, _text, case_key)
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text, fingerprint
+
+NOT_REPORTING_CHECK = "host_not_reporting"
+CLOUD_CHECK = "cloud_unreachable"
+REPLICATION_CHECK = "replication_unhealthy"
+# The check of each rule of the default catalogue, for alarms that do not say theirs.
+DEFAULT_CHECKS = {"host_not_reporting": NOT_REPORTING_CHECK, "cloud_connection_failed": CLOUD_CHECK,
+                  "replication_problem": REPLICATION_CHECK}
+MIN_CUSTOMER_HOSTS = 2
+CUSTOMER_HOST_SUFFIX = " (all hosts)"
+HOSTS_IN_SUMMARY = 10
+NO_CASE = "no case"
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def check_of(alarm: dict) -> str | None:
+    """The check that fired the alarm (``check`` of the evaluation, else the default catalogue's)."""
+    return alarm.get("check") or DEFAULT_CHECKS.get(alarm.get("rule"))
+
+
+def customer_host(customer: str) -> str:
+    """The host name of a customer-level case: ``acme (all hosts)``."""
+    return "%s%s" % (customer, CUSTOMER_HOST_SUFFIX)
+
+
+class HostNames:
+    """The run's host names, to find the one a peer designates (see :func:`match_host`)."""
+
+    def __init__(self, hosts):
+        self.exact: dict = {}
+        self.short: dict = {}
+        for host in sorted(set(hosts)):
+            name = host.lower().rstrip(".")
+            self.exact.setdefault(name, []).append(host)
+            if not _IPV4.match(name):
+                self.short.setdefault(name.split(".", maxsplit=1)[0], []).append(host)
+
+    def find(self, name) -> str | None:
+        wanted = str(name or "").strip().lower().rstrip(".")
+        if not wanted:
+            return None
+        exact = self.exact.get(wanted, [])
+        if len(exact) == 1:
+            return exact[0]
+        if exact or _IPV4.match(wanted):
+            return None
+        found = self.short.get(wanted.split(".", maxsplit=1)[0], [])
+        return found[0] if len(found) == 1 else None
+
+
+def match_host(name, hosts) -> str | None:
+    """The host of ``hosts`` that ``name`` (a peer as the host reports it) designates, or None.
+
+    Case-insensitive; a full name first, then the short name before the first dot when exactly
+    one host has it (``IAS-B.acme.local`` is ``ias-b``). An IPv4 address matches only in full.
+    """
+    return HostNames(hosts).find(name)
+
+
+@dataclass
+class Folded:
+    """The run as the case manager files it once the causes folded what they explain."""
+
+    alarms: list
+    gaps: list
+    checked_hosts: set
+    evaluated_hosts: set
+    contacts: dict
+    suppressed: int = 0
+    # fingerprint of a cause's alarm -> the entries it covers ({fingerprint, text}), for tell()
+    covers: dict = field(default_factory=dict)
+
+
+def _entry(fp: str, host: str, rule, subject, record, cause_host: str) -> dict:
+    """One covered alarm as the case of its cause names it: ``[host ]rule[ subject] (case REF)``."""
+    if record is not None and record.status == "open":
+        case = "case %s" % clean_text(record.case_ref, 80) if record.case_ref else "case not filed yet"
+    else:
+        case = NO_CASE
+    parts = [] if host == cause_host else [_text(host, 80)]
+    parts.append(clean_text(rule, 80))
+    if subject:
+        parts.append(_text(subject, 120))
+    return {"fingerprint": fp, "host": host, "text": "%s (%s)" % (" ".join(parts), case)}
+
+
+def _order(alarm: dict) -> tuple:
+    return (PRIORITY_ORDER.get(alarm.get("priority"), 9), str(alarm.get("host")), str(alarm.get("rule")),
+            str(alarm.get("subject")))
+
+
+def _unmeasured(gaps_by_host: dict, host: str, rule: str) -> bool:
+    """Whether ``rule`` (subject "") could not be measured on ``host`` in this run (``gaps_by_host``: host -> its gaps)."""
+    return any((g.rule is None or g.rule == rule) and (g.subject is None or g.subject == "")
+               for g in gaps_by_host.get(host, ()) if not g.quiet)
+
+
+def _customer_alarm(customer: str, rule: str, covered: list, entries: list) -> dict:
+    """The customer-level alarm standing for the ``cloud_unreachable`` alarms of every host of a customer."""
+    host = customer_host(customer)
+    first = min(covered, key=lambda a: (str(a.get("due") or "~"), _order(a)))
+    hosts = sorted(a["host"] for a in covered)
+    evidence = dict(first.get("evidence") or {}) if isinstance(first.get("evidence"), dict) else {}
+    more = len(hosts) - HOSTS_IN_SUMMARY
+    listed = ", ".join(hosts[:HOSTS_IN_SUMMARY]) + (" and %d more" % more if more > 0 else "")
+    alarm = {key: first.get(key) for key in ("title", "family", "level", "check", "plan", "response_target_minutes",
+                                             "response_calendar", "due")}
+    alarm.update({
+        "rule": rule, "customer": customer, "host": host, "subject": "",
+        "priority": min((a["priority"] for a in covered), key=lambda p: PRIORITY_ORDER.get(p, 9)),
+        "fingerprint": fingerprint(customer, host, rule, ""),
+        "summary": "None of the %d hosts of %s that checked the cloud can reach it (%s): %s" % (
+            len(hosts), customer, listed, evidence.get("problem") or "no reason given"),
+        "evidence": {"hosts": len(hosts), "url": evidence.get("url"), "problem": evidence.get("problem"),
+                     "status_code": evidence.get("status_code")},
+        "detected_at": min(str(a.get("detected_at") or "") for a in covered) or None,
+        "page": any(bool(a.get("page")) for a in covered),
+        "eligible": True,
+        "covers": entries,
+    })
+    return alarm
+
+
+def _merged_contacts(contacts: dict, hosts: list) -> dict | None:
+    """The contacts of the hosts a customer-level case stands for: every address once, the first host's language."""
+    emails, language = [], None
+    for host in hosts:
+        contact = contacts.get(host) if isinstance(contacts.get(host), dict) else {}
+        emails += [address for address in contact.get("emails") or [] if address not in emails]
+        language = language or contact.get("language")
+    return {"emails": emails, "language": language or "en"} if emails else None
+
+
+def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: list, *, customers: dict | None = None,
+          contacts: dict | None = None, silenced=None, told: dict | None = None) -> Folded:
+    """Fold this run's alarms into their causes (see the module's description).
+
+    ``open_cases`` are the open :class:`CaseRecord` of the store; ``customers`` maps each
+    evaluated host to its customer (without it, no customer-level case opens or resolves);
+    ``silenced(alarm)`` says whether a silence in force holds an alarm back; ``told`` maps the
+    fingerprint of an open customer-level case to the fingerprints it covered when last told
+    (a run that evaluated none of them leaves the case alone: another slice of the inventory).
+    """
+    silenced = silenced or (lambda alarm: False)
+    contacts = dict(contacts or {})
+    told = told or {}
+    checked, evaluated = set(checked_hosts), set(evaluated_hosts)
+    gaps = list(gaps)
+    open_by_fp = {record.fingerprint: record for record in open_cases}
+    open_by_host: dict = {}
+    for record in open_cases:
+        open_by_host.setdefault(record.host, []).append(record)
+    eligible = [a for a in alarms if isinstance(a, dict) and a.get("eligible") and a.get("fingerprint") and a.get("host")]
+    dropped: set = set()    # id() of the alarms folded into a cause
+    quiet: list = []        # the quiet gaps that hold their open cases
+    replaced: dict = {}     # id() of a cause's alarm -> its new dictionary
+    folded = Folded(alarms=[], gaps=[], checked_hosts=checked, evaluated_hosts=evaluated, contacts=contacts)
+    known = dict(customers or {})
+    for alarm in eligible:
+        known.setdefault(alarm["host"], alarm.get("customer"))
+
+    # 1. Hosts that did not report: their open cases are held quietly under host_not_reporting.
+    dead = {}
+    for alarm in eligible:
+        if check_of(alarm) == NOT_REPORTING_CHECK and alarm["host"] not in checked:
+            dead.setdefault(alarm["host"], alarm)
+    entries_of: dict = {host: [] for host in dead}
+    for host, alarm in dead.items():
+        mine = sorted((r for r in open_by_host.get(host, ()) if r.fingerprint != alarm["fingerprint"]
+                       and r.rule not in (FLOOD_RULE, alarm["rule"])),
+                      key=lambda r: (PRIORITY_ORDER.get(r.priority, 9), str(r.rule), str(r.subject)))
+        entries_of[host] += [_entry(r.fingerprint, host, r.rule, r.subject, r, host) for r in mine]
+        folded.suppressed += len(mine)
+        reason = clean_text((alarm.get("evidence") or {}).get("reason") if isinstance(alarm.get("evidence"), dict) else "",
+                            300) or "the host did not report"
+        quiet.append(Gap(host, None, None, "covered by host_not_reporting: %s" % reason, quiet=True))
+
+    gaps = [g for g in gaps if g.host not in dead]  # the quiet holds replace the no-data gaps of those hosts
+
+    # 3. An HA survivor's replication alarm whose peer is down: named in the peer's case instead.
+    names: dict = {}  # customer -> HostNames of its hosts in the run (and of hosts of no known customer)
+    by_customer: dict = {}
+    if dead:
+        for host in evaluated | set(dead):
+            by_customer.setdefault(known.get(host), []).append(host)
+    for alarm in sorted(eligible, key=_order):
+        if check_of(alarm) != REPLICATION_CHECK or alarm["host"] not in checked or not dead:
+            continue
+        evidence = alarm.get("evidence") if isinstance(alarm.get("evidence"), dict) else {}
+        customer = alarm.get("customer")
+        if customer not in names:
+            names[customer] = HostNames(by_customer.get(customer, []) + by_customer.get(None, []))
+        peer = names[customer].find(evidence.get("peer"))
+        if peer is None or peer not in dead or peer == alarm["host"]:
+            continue
+        dropped.add(id(alarm))
+        folded.suppressed += 1
+        subject = alarm.get("subject") or ""
+        quiet.append(Gap(alarm["host"], alarm["rule"], subject, "covered by host_not_reporting of %s" % peer, quiet=True))
+        entries_of[peer].append(_entry(alarm["fingerprint"], alarm["host"], alarm["rule"], subject,
+                                       open_by_fp.get(alarm["fingerprint"]), peer))
+    for host, alarm in dead.items():
+        replaced[id(alarm)] = dict(alarm, covers=entries_of[host])
+        folded.covers[alarm["fingerprint"]] = None if silenced(alarm) else entries_of[host]
+
+    # 2. A customer whose reporting hosts all lost the cloud: one customer-level alarm.
+    added = []
+    if customers is not None:
+        gaps_by_host: dict = {}
+        for gap in gaps:
+            gaps_by_host.setdefault(gap.host, []).append(gap)
+        hosts_of: dict = {}
+        for host in evaluated:
+            hosts_of.setdefault(customers.get(host), []).append(host)
+        groups: dict = {}
+        for alarm in eligible:
+            if check_of(alarm) == CLOUD_CHECK and alarm["host"] in checked and id(alarm) not in dropped \
+                    and not alarm.get("subject"):
+                groups.setdefault((alarm.get("customer"), alarm["rule"]), []).append(alarm)
+        for (customer, rule), firing in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+            host = customer_host(customer)
+            reporting = {h for h in hosts_of.get(customer, ()) if h in checked}
+            measured = {h for h in reporting if not _unmeasured(gaps_by_host, h, rule)}
+            hosts = {a["host"] for a in firing}
+            covered = sorted((a for a in firing if not silenced(a)), key=_order)
+            if len(hosts) < MIN_CUSTOMER_HOSTS or measured - hosts or len(covered) < MIN_CUSTOMER_HOSTS \
+                    or host in evaluated or not customer:
+                continue
+            entries = [_entry(a["fingerprint"], a["host"], a["rule"], "", open_by_fp.get(a["fingerprint"]), host)
+                       for a in covered]
+            for alarm in covered:
+                dropped.add(id(alarm))
+                quiet.append(Gap(alarm["host"], rule, "", "covered by the customer-level case %s" % host, quiet=True))
+            folded.suppressed += len(covered)
+            customer_alarm = _customer_alarm(customer, rule, covered, entries)
+            added.append(customer_alarm)
+            evaluated.add(host)
+            checked.add(host)
+            merged = _merged_contacts(contacts, [a["host"] for a in covered])
+            if merged is not None:
+                contacts[host] = merged
+            folded.covers[customer_alarm["fingerprint"]] = None if silenced(customer_alarm) else entries
+
+        # An open customer-level case that does not fire in this run: resolved when a host of the
+        # customer measured the cloud, kept (no data) when none could, left alone when the run did
+        # not look at the hosts it covers.
+        firing_now = {a["fingerprint"] for a in added}
+        for record in open_cases:
+            if record.fingerprint in firing_now or not record.customer or record.host != customer_host(record.customer):
+                continue
+            mine = sorted(hosts_of.get(record.customer, ()))
+            covered_fps = set(told.get(record.fingerprint) or ())
+            if covered_fps and not any(fingerprint(record.customer, h, record.rule, "") in covered_fps for h in mine):
+                continue
+            if not mine:
+                continue
+            evaluated.add(record.host)
+            if any(h in checked and not _unmeasured(gaps_by_host, h, record.rule) for h in mine):
+                checked.add(record.host)
+            else:
+                gaps.append(Gap(record.host, None, None, "no host of customer %s measured the cloud in this run"
+                                % _text(record.customer, 80)))
+
+    folded.alarms = [replaced.get(id(a), a) for a in alarms if id(a) not in dropped] + added
+    folded.gaps = quiet + gaps
+    return folded
+
+
+def _has_case(text) -> bool:
+    return not str(text).endswith("(%s)" % NO_CASE)
+
+
+def _material(covers: dict) -> set:
+    """What counts as a change of the covered set: an alarm added or gone, or a covered alarm that got (or lost) a
+    case; not a reference that appeared once its case was filed."""
+    return {(fp, _has_case(text)) for fp, text in covers.items()}
+
+
+def _told(store, record) -> dict | None:
+    """What the case last told of the alarms it covers ({fingerprint: text}): its open, then its comments."""
+    key = case_key(record)
+    told = None
+    for item in store.outbox_of(record.fingerprint):
+        payload = item.payload or {}
+        if payload.get("case_key") == key and item.kind in ("open", "comment") and isinstance(payload.get("covers"), dict):
+            told = payload["covers"]
+    return told
+
+
+def fold(store, alarms: list, gaps: list, checked_hosts, evaluated_hosts, now: datetime, *, customers: dict | None = None,
+         contacts: dict | None = None) -> Folded:
+    """:func:`group` with what it needs from the store: the open cases, the silences in force, what the customer-level cases told."""
+    open_cases = store.cases(status="open")
+    in_force = store.silences(active_at=now)
+    told = {}
+    for record in open_cases:
+        if record.customer and record.host == customer_host(record.customer):
+            told[record.fingerprint] = set(_told(store, record) or ())
+    return group(alarms, gaps, checked_hosts, evaluated_hosts, open_cases, customers=customers, contacts=contacts,
+                 silenced=lambda alarm: silences.matching(in_force, alarm, now) is not None, told=told)
+
+
+def tell(store, folded: Folded, now: datetime) -> int:
+    """One comment on each open case of a cause whose covered set changed since the case last said it; how many."""
+    noted = 0
+    for fp, entries in sorted(folded.covers.items()):
+        if entries is None:
+            continue  # silenced: the case is not changed
+        record = store.get_case(fp)
+        if record is None or record.status != "open":
+            continue
+        told = _told(store, record) or {}
+        now_covers = {entry["fingerprint"]: entry["text"] for entry in entries}
+        if _material(told) == _material(now_covers):
+            continue
+        lines = ["The alarms this case covers changed."]
+        lines += ["  now also covers: %s" % clean_text(now_covers[f], 300) for f in sorted(now_covers) if f not in told]
+        lines += ["  no longer covers: %s" % clean_text(told[f], 300) for f in sorted(told) if f not in now_covers]
+        lines += ["  now with a case of its own (held while this case covers it): %s" % clean_text(now_covers[f], 300)
+                  for f in sorted(now_covers) if f in told and _has_case(now_covers[f]) and not _has_case(told[f])]
+        if now_covers:
+            lines += ["Covers now:"] + ["  covers: %s" % clean_text(entry["text"], 300) for entry in entries]
+        else:
+            lines.append("It covers no other alarm now.")
+        with store.transaction("plan case %s" % fp):
+            noted += bool(_enqueue(store, record, "comment", {"note": "\n".join(lines), "covers": now_covers}, now,
+                                   ":covers:%s" % _stamp(now)))
+    return noted
