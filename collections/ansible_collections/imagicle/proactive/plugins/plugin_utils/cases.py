@@ -554,7 +554,10 @@ class _Planner:
         # Never before the last change: a controller clock set back must not reorder or drop changes.
         at = max([self.now] + condition.changes[-1:])
         condition.changes = (self._recent(condition) + [at])[-FLAP_CHANGES_KEPT:]
-        if self.policy.flap_window <= timedelta(0) or condition.flapping_since is not None:
+        if condition.flapping_since is not None:
+            self.flapping.add(condition.fingerprint)
+            return ""
+        if self.policy.flap_window <= timedelta(0):
             return ""
         count = len(self._recent(condition))
         if count <= self.policy.flap_changes:
