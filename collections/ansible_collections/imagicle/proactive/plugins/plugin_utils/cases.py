@@ -693,6 +693,26 @@ def sustain_of(alarm: dict) -> tuple:
     return runs, minutes
 
 
+def sustain_progress(store, alarm: dict, now: datetime) -> dict | None:
+    """How far the firing alarm of a sustained rule is from its case, counted as the case manager
+    counts it in this run (this run included): None when its case is open or opens now, else
+    ``{"runs": seen, "for_runs": N, "minutes": held so far, "for_minutes": M}``. Reads the store, changes nothing."""
+    runs, minutes = sustain_of(alarm)
+    if runs <= 1 and minutes <= 0 or not alarm.get("fingerprint"):
+        return None
+    record = store.get_case(alarm["fingerprint"])
+    if record is not None and record.status == "open":
+        return None
+    condition = store.get_condition(alarm["fingerprint"])
+    seen, since = 1, now
+    if condition is not None and condition.streak > 0 and condition.streak_since is not None:
+        seen, since = condition.streak + 1, min(condition.streak_since, now)
+    held = (now - since).total_seconds() / 60.0
+    if seen >= runs and held >= minutes:
+        return None
+    return {"runs": seen, "for_runs": runs, "minutes": round(held, 1), "for_minutes": minutes}
+
+
 def _customer_of(alarms: list, host: str) -> str:
     return next((a["customer"] for a in alarms if a["host"] == host), "")
 

@@ -332,3 +332,24 @@ def test_conditions_that_are_clear_and_old_are_forgotten(store):
     assert store.get_condition(alarm()["fingerprint"]) is not None
     runs([], minutes(5 + 24 * 60 + 1))
     assert store.conditions() == []
+
+
+# --- what evaluate says of a pending alarm --------------------------------------------------------------
+
+def test_evaluate_says_how_far_a_pending_alarm_is_from_its_case(store):
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import summary_lines
+
+    runs = Runs(store)
+    sustained = alarm(sustain={"runs": 3, "minutes": 10})
+    assert cases.sustain_progress(store, sustained, minutes(0)) == {"runs": 1, "for_runs": 3, "minutes": 0.0,
+                                                                    "for_minutes": 10.0}
+    runs([sustained], minutes(0))
+    progress = cases.sustain_progress(store, sustained, minutes(5))
+    assert progress == {"runs": 2, "for_runs": 3, "minutes": 5.0, "for_minutes": 10.0}
+    [line] = summary_lines({"alarms": [dict(sustained, pending=progress)]})
+    assert line.endswith(" - pending, no case yet: 2 of 3 runs, 5.0 of 10.0 min")
+    runs([sustained], minutes(5))
+    assert cases.sustain_progress(store, sustained, minutes(10)) is None  # this run opens it
+    runs([sustained], minutes(10))
+    assert cases.sustain_progress(store, sustained, minutes(15)) is None  # open
+    assert cases.sustain_progress(store, alarm(), minutes(15)) is None  # not a sustained rule
