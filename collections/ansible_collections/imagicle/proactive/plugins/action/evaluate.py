@@ -17,9 +17,10 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
     summary_lines,
     usable_health,
 )
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import sustain_progress
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import remember
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
 
 SETTING_VARIABLES = (
     "imagicle_customer",
@@ -75,6 +76,16 @@ class ActionModule(ActionBase):
         evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
                                    detected_at=detected_at, history=remembered.history)
         alarms = evaluation.pop("alarms")
+        if any(alarm.get("sustain") for alarm in alarms):
+            # How far each alarm of a sustained rule is from its case (the cases callback decides; this only says it).
+            try:
+                with open_store(store_url(None), "state store") as store:
+                    for alarm in alarms:
+                        progress = sustain_progress(store, alarm, detected_at) if alarm.get("sustain") else None
+                        if progress is not None:
+                            alarm["pending"] = progress
+            except StoreError:
+                pass  # the history step above already warned that the store cannot be used
         # The cases callback files the alarms of this task unless told not to (a look at one host).
         evaluation["file_cases"] = boolean(args.get("file_cases", True), strict=False)
         result.update(

@@ -24,6 +24,10 @@ description:
     lock of another run held past O(lock_wait_seconds)) the playbook ends with exit code 78; when an action was
     refused in this run, or has waited longer than O(undelivered_fail_minutes), with exit code 75. The table of the
     run is printed first. Playbooks that evaluate nothing (or only look, with C(file_cases=false)) are not failed.
+  - Memory across runs - an alarm of a rule with C(for_runs) or C(for_minutes) is pending (no case, mail or page)
+    until its condition held that long; a value between a rule's C(clear) and C(warn) thresholds keeps an open case
+    quietly; a condition that changes state more than O(flap_changes) times within O(flap_window_minutes) is flapping
+    and kept on its one case. The table of the run counts the pending and the flapping alarms.
   - With O(pager) set, a case for an alarm whose plan pages (platinum P1) pages the on-call platform, with the
     alarm fingerprint as the dedup key, and the page is resolved when the case is. With O(mail) on, the
     customer's contacts (C(imagicle_contacts)) are mailed when a case opens and when it is resolved, in
@@ -366,6 +370,30 @@ options:
     ini:
       - section: imagicle_cases
         key: no_data_note_minutes
+  flap_changes:
+    description:
+      - A condition that changes state (firing to clear or back) more than this many times within
+        O(flap_window_minutes) is flapping. Its case says so once and stays open; it is not resolved, reopened, mailed or
+        paged at each change, and its priority is raised but not lowered. It is resolved, with a note, once the condition
+        is clear and changed state no more than this many times within the window.
+    type: int
+    default: 3
+    env:
+      - name: IMAGICLE_CASES_FLAP_CHANGES
+    ini:
+      - section: imagicle_cases
+        key: flap_changes
+  flap_window_minutes:
+    description:
+      - The window in which O(flap_changes) changes of state are counted. V(0) turns flapping detection off (every change
+        is filed).
+    type: float
+    default: 360
+    env:
+      - name: IMAGICLE_CASES_FLAP_WINDOW_MINUTES
+    ini:
+      - section: imagicle_cases
+        key: flap_window_minutes
 """
 
 from datetime import datetime, timedelta, timezone
@@ -388,9 +416,9 @@ EVALUATE_ACTIONS = frozenset(("imagicle.proactive.evaluate", "evaluate"))
 EXIT_SETTINGS = 78
 EXIT_UNDELIVERED = 75
 POSITIVE = ("request_timeout_seconds", "send_deadline_seconds", "lock_ttl_seconds", "max_new_cases_per_host",
-            "max_new_cases_per_run")
+            "max_new_cases_per_run", "flap_changes")
 NOT_NEGATIVE = ("reopen_window_hours", "lock_wait_seconds", "retry_backoff_seconds", "retry_backoff_max_seconds",
-                "undelivered_fail_minutes", "no_data_note_minutes")
+                "undelivered_fail_minutes", "no_data_note_minutes", "flap_window_minutes")
 
 
 class CallbackModule(CallbackBase):
@@ -507,7 +535,9 @@ class CallbackModule(CallbackBase):
             max_new_per_run=int(self.get_option("max_new_cases_per_run")),
             no_data_note_after=timedelta(minutes=float(self.get_option("no_data_note_minutes"))),
             retry_backoff=timedelta(seconds=float(self.get_option("retry_backoff_seconds"))),
-            retry_backoff_max=timedelta(seconds=float(self.get_option("retry_backoff_max_seconds"))))
+            retry_backoff_max=timedelta(seconds=float(self.get_option("retry_backoff_max_seconds"))),
+            flap_changes=int(self.get_option("flap_changes")),
+            flap_window=timedelta(minutes=float(self.get_option("flap_window_minutes"))))
 
     def _file(self, now: datetime):
         """Plan and send this run's cases; returns (report, undelivered lines)."""

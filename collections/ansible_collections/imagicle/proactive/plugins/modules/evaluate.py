@@ -124,6 +124,18 @@ alarms:
     eligible:
       description: Whether the host is eligible for proactive cases.
       type: bool
+    sustain:
+      description:
+        - Only for a rule with C(for_runs) or C(for_minutes) - V(runs) and V(minutes) its condition must hold before its
+          case opens.
+      type: dict
+      returned: when the rule is sustained
+    pending:
+      description:
+        - Only while the alarm of a sustained rule waits for its case - V(runs) seen in a row (this one included) of
+          V(for_runs), V(minutes) held so far of V(for_minutes). No case, mail or page until then.
+      type: dict
+      returned: when the alarm is pending
   sample:
     - rule: disk_space
       priority: P3

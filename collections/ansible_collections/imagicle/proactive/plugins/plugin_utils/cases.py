@@ -31,6 +31,13 @@ leaves both or neither.
 * the alarms a root cause explains (a host that did not report, a customer whose hosts all lost
   the cloud, an HA peer that is down) open no case of their own: the case of the cause names them
   and their open cases are held quietly (``root_cause.py``).
+* an alarm of a sustained rule (``alarm["sustain"]``: runs in a row, minutes) is pending until its
+  condition held that long: no case, no mail, no page. A run that could not measure it neither
+  advances nor resets its streak; a run that measured it good resets it;
+* a condition whose state changed (firing <-> clear) more than ``Policy.flap_changes`` times within
+  ``Policy.flap_window`` is flapping: its case says so once and stays open, without a resolve, a
+  reopen, a mail or a page per change, and without lowering its priority; it is resolved, with a
+  note, once the condition is clear and changed no more than that within the window.
 
 ``drain`` sends what the outbox holds, oldest first, through the one interface of
 ``backends/base.py``, with bounded retries inside the run and, across runs, a backoff per item.
@@ -45,6 +52,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -53,7 +61,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils._redact import 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, OutboxItem, StoreLocked
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, ConditionRecord, OutboxItem, StoreLocked
 
 DEFAULT_REOPEN_WINDOW = timedelta(hours=24)
 CASE_KINDS = ("open", "update", "resolve", "reopen", "comment")
@@ -64,6 +72,8 @@ FLOOD_LISTED = 50
 PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, "P4": 3}
 # How many earlier cases of one fingerprint an "open" steps over (a store restored from an old backup).
 MAX_GENERATION_STEPS = 50
+# How many recent changes of state a condition keeps (more than any sensible flap_changes).
+FLAP_CHANGES_KEPT = 200
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,9 @@ class Policy:
     no_data_note_after: timedelta = timedelta(hours=1)
     retry_backoff: timedelta = timedelta(seconds=60)
     retry_backoff_max: timedelta = timedelta(hours=1)
+    # A condition that changes state (firing <-> clear) more than flap_changes times within flap_window is flapping.
+    flap_changes: int = 3
+    flap_window: timedelta = timedelta(minutes=360)
 
     def backoff(self, failures: int) -> timedelta:
         """How long an action waits after its ``failures``-th failed run: the first failure is retried at the next run,
@@ -145,7 +158,8 @@ class RunInput:
             self.checked_hosts.add(host)
         for gap in evaluation.get("no_data") or []:
             if isinstance(gap, dict):
-                self.gaps.append(Gap(host, gap.get("rule"), gap.get("subject"), str(gap.get("reason") or "no data")))
+                self.gaps.append(Gap(host, gap.get("rule"), gap.get("subject"), str(gap.get("reason") or "no data"),
+                                     quiet=gap.get("quiet") is True))
         if isinstance(evaluation.get("notify"), dict):
             self.contacts[host] = evaluation["notify"]
         self.alarms.extend(alarm for alarm in data.get("alarms") or [] if isinstance(alarm, dict) and alarm.get("host") == host)
@@ -181,6 +195,8 @@ class RunReport:
     suppressed: int = 0
     held: int = 0
     capped: int = 0
+    pending: int = 0
+    flapping: int = 0
     oldest_undelivered: datetime | None = None
     stopped: str | None = None
     problems: list = field(default_factory=list)
@@ -192,7 +208,7 @@ class RunReport:
             ("reopened", self.reopened), ("noted", self.noted), ("paged", self.paged), ("page cleared", self.unpaged),
             ("mailed", self.mailed), ("undelivered", self.undelivered), ("refused", self.refused),
             ("silenced", self.silenced), ("suppressed", self.suppressed), ("held (no data)", self.held),
-            ("capped", self.capped),
+            ("capped", self.capped), ("pending", self.pending), ("flapping", self.flapping),
         ]
 
 
@@ -394,6 +410,9 @@ class _Planner:
         self.run_overflow: list = []
         self.room_per_host: dict = {}
         self.room_in_run = policy.max_new_per_run
+        # What the store remembers of each condition (streaks, changes of state), and the flapping ones seen in this run.
+        self.conditions: dict = {}
+        self.flapping: set = set()
 
     def set_rooms(self, candidates: list) -> None:
         """How many cases may open in this run, per host and in all, given the alarms that need one (``candidates``).
@@ -438,20 +457,37 @@ class _Planner:
             self.report.capped += 1
             return
         with store.transaction("plan case %s" % fingerprint):
+            condition = self.conditions.get(fingerprint)
+            flapping = ""
+            if new_case or reopen or (condition is not None and not condition.firing):
+                condition = condition or self._new_condition(fingerprint, alarm["host"], alarm["rule"], alarm.get("subject"))
+                flapping = self._change(condition, True)
+                store.save_condition(condition, now)
+            elif condition is not None and condition.flapping_since is not None:
+                flapping = self._steady(condition)
             if new_case:
                 record = _new_record(fingerprint, alarm, content, self.backend, now, record)
                 store.save_case(record)
                 _enqueue(store, record, "open", content, now)
                 _notify_open(store, record, page, content, summary, self.notifications, now, "")
-            elif reopen:
+                if flapping:
+                    _enqueue(store, record, "comment", {"note": flapping}, now, ":flapping:%s" % _stamp(now))
+                return
+            if reopen:
                 record.status, record.resolved_at, record.updated_at = "open", None, now
                 record.reopen_count += 1
                 record.priority = alarm["priority"]
                 record.no_data_since, record.no_data_noted = None, False
                 store.save_case(record)
-                _enqueue(store, record, "reopen", dict(content, note="The condition is back: %s" % summary),
-                         now, ":%s" % _stamp(now))
+                _enqueue(store, record, "reopen", dict(content, note=" ".join(
+                    ["The condition is back: %s" % summary] + ([flapping] if flapping else []))), now, ":%s" % _stamp(now))
                 _notify_open(store, record, page, content, summary, self.notifications, now, ":%s" % _stamp(now))
+                return
+            if flapping:
+                _enqueue(store, record, "comment", {"note": flapping}, now, ":flapping:%s" % _stamp(now))
+            lower = PRIORITY_ORDER.get(alarm["priority"], 9) > PRIORITY_ORDER.get(record.priority, 9)
+            if record.priority != alarm["priority"] and lower and condition is not None and condition.flapping_since is not None:
+                pass  # a flapping condition keeps the most urgent priority it reached until it is stable again
             elif record.priority != alarm["priority"]:
                 note = "Priority changed from %s to %s: %s" % (record.priority, alarm["priority"], summary)
                 record.priority, record.updated_at = alarm["priority"], now
@@ -507,9 +543,11 @@ class _Planner:
                 self.store.save_case(record)
                 _enqueue(self.store, record, "update", dict(content, note=note), self.now, ":%s" % _stamp(self.now))
 
-    def resolve(self, record: CaseRecord, note: str) -> None:
+    def resolve(self, record: CaseRecord, note: str, condition: ConditionRecord | None = None) -> None:
         store, now = self.store, self.now
         with store.transaction("plan case %s" % record.fingerprint):
+            if condition is not None:
+                store.save_condition(condition, now)
             record.status, record.resolved_at, record.updated_at = "resolved", now, now
             record.no_data_since, record.no_data_noted = None, False
             store.save_case(record)
@@ -521,6 +559,101 @@ class _Planner:
                          now, suffix, backend=self.notifications.pager)
             if record.rule != FLOOD_RULE:
                 _enqueue_mail(store, record, "resolve", content, self.notifications, note, now, suffix)
+
+    # -- memory across runs: sustained conditions and flapping --
+
+    def _new_condition(self, fingerprint: str, host, rule, subject, firing: bool = False) -> ConditionRecord:
+        condition = ConditionRecord(fingerprint, host, rule, subject or "", firing=firing)
+        self.conditions[fingerprint] = condition
+        return condition
+
+    def _recent(self, condition: ConditionRecord) -> list:
+        """The condition's changes within the flap window (a change recorded "later" by a clock since set back counts)."""
+        since = self.now - self.policy.flap_window
+        return [moment for moment in condition.changes if moment > since]
+
+    def _change(self, condition: ConditionRecord, firing: bool) -> str:
+        """Record that the condition changed state now; the note to add to its case when it starts flapping, else ""."""
+        condition.firing = firing
+        condition.streak, condition.streak_since = 0, None
+        # Never before the last change: a controller clock set back must not reorder or drop changes.
+        at = max([self.now] + condition.changes[-1:])
+        condition.changes = (self._recent(condition) + [at])[-FLAP_CHANGES_KEPT:]
+        if condition.flapping_since is not None:
+            self.flapping.add(condition.fingerprint)
+            return ""
+        if self.policy.flap_window <= timedelta(0):
+            return ""
+        count = len(self._recent(condition))
+        if count <= self.policy.flap_changes:
+            return ""
+        condition.flapping_since = self.now
+        self.flapping.add(condition.fingerprint)
+        return ("This alarm is flapping: its condition changed state %d times in the last %s (more than %d). The case stays "
+                "open and is not resolved, reopened, mailed or paged at each change; it is resolved once the condition is "
+                "clear and changes state no more than %d times within %s."
+                % (count, _age(self.policy.flap_window), self.policy.flap_changes, self.policy.flap_changes,
+                   _age(self.policy.flap_window)))
+
+    def _steady(self, condition: ConditionRecord) -> str:
+        """A flapping condition that fires: the note that it stopped flapping when it changed little enough lately, else ""."""
+        count = len(self._recent(condition))
+        if count > self.policy.flap_changes:
+            self.flapping.add(condition.fingerprint)
+            return ""
+        since, condition.flapping_since = condition.flapping_since, None
+        self.store.save_condition(condition, self.now)
+        return ("This alarm stopped flapping (flapping since %s): its condition changed state %d times in the last %s and "
+                "holds now; the case follows it again." % (since.strftime("%Y-%m-%d %H:%M UTC"), count,
+                                                           _age(self.policy.flap_window)))
+
+    def sustained(self, fingerprint: str, alarm: dict, record: CaseRecord | None) -> bool:
+        """Whether the alarm's condition held long enough for its case (always when the case is open); counts its streak."""
+        if record is not None and record.status == "open":
+            return True
+        runs, minutes = sustain_of(alarm)
+        condition = self.conditions.get(fingerprint)
+        if runs <= 1 and minutes <= 0 and (condition is None or condition.streak <= 0):
+            return True
+        if condition is None:
+            condition = self._new_condition(fingerprint, alarm["host"], alarm["rule"], alarm.get("subject"))
+        if condition.streak <= 0 or condition.streak_since is None:
+            condition.streak, condition.streak_since = 1, self.now
+        else:
+            # A controller clock set back restarts the duration from now; the runs still count.
+            condition.streak, condition.streak_since = condition.streak + 1, min(condition.streak_since, self.now)
+        self.store.save_condition(condition, self.now)
+        return condition.streak >= runs and self.now - condition.streak_since >= timedelta(minutes=minutes)
+
+    def cleared(self, record: CaseRecord, note: str) -> None:
+        """The case's rule was measured and its condition no longer holds: resolve the case, unless it is flapping."""
+        condition = self.conditions.get(record.fingerprint)
+        if condition is None:  # a case filed before conditions were remembered
+            condition = self._new_condition(record.fingerprint, record.host, record.rule, record.subject, firing=True)
+        started = self._change(condition, False) if condition.firing else ""
+        if condition.flapping_since is not None:
+            count = len(self._recent(condition))
+            if started or count > self.policy.flap_changes:
+                self.flapping.add(record.fingerprint)
+                with self.store.transaction("plan case %s" % record.fingerprint):
+                    self.store.save_condition(condition, self.now)
+                    if started:
+                        _enqueue(self.store, record, "comment", {"note": started}, self.now, ":flapping:%s" % _stamp(self.now))
+                return
+            note = ("%s It stopped flapping (flapping since %s): its condition changed state %d times in the last %s."
+                    % (note, condition.flapping_since.strftime("%Y-%m-%d %H:%M UTC"), count, _age(self.policy.flap_window)))
+            condition.flapping_since = None
+        self.resolve(record, note, condition)
+
+    def forget_streaks(self, firing: dict, checked_hosts: set, gaps: list) -> None:
+        """A pending streak ends when a run measured its condition good (not when the run could not measure it)."""
+        for condition in self.conditions.values():
+            if condition.streak <= 0 or condition.fingerprint in firing or condition.host not in checked_hosts:
+                continue
+            if any(gap.covers(condition) for gap in gaps):
+                continue
+            condition.streak, condition.streak_since = 0, None
+            self.store.save_condition(condition, self.now)
 
     def hold(self, record: CaseRecord, gap: Gap) -> None:
         """No data for the case's rule: keep it as it is; after a while, say so in the case, once."""
@@ -571,6 +704,40 @@ class _Planner:
                                          % (record.fingerprint, record.title, record.backend))
 
 
+def sustain_of(alarm: dict) -> tuple:
+    """(runs, minutes) an alarm's condition must hold before its case opens: its ``sustain``, else (1, 0)."""
+    value = alarm.get("sustain")
+    runs, minutes = 1, 0.0
+    if isinstance(value, dict):
+        found = value.get("runs")
+        if isinstance(found, int) and not isinstance(found, bool) and found > 1:
+            runs = found
+        found = value.get("minutes")
+        if isinstance(found, (int, float)) and not isinstance(found, bool) and math.isfinite(found) and found > 0:
+            minutes = float(found)
+    return runs, minutes
+
+
+def sustain_progress(store, alarm: dict, now: datetime) -> dict | None:
+    """How far the firing alarm of a sustained rule is from its case, counted as the case manager
+    counts it in this run (this run included): None when its case is open or opens now, else
+    ``{"runs": seen, "for_runs": N, "minutes": held so far, "for_minutes": M}``. Reads the store, changes nothing."""
+    runs, minutes = sustain_of(alarm)
+    if runs <= 1 and minutes <= 0 or not alarm.get("fingerprint"):
+        return None
+    record = store.get_case(alarm["fingerprint"])
+    if record is not None and record.status == "open":
+        return None
+    condition = store.get_condition(alarm["fingerprint"])
+    seen, since = 1, now
+    if condition is not None and condition.streak > 0 and condition.streak_since is not None:
+        seen, since = condition.streak + 1, min(condition.streak_since, now)
+    held = (now - since).total_seconds() / 60.0
+    if seen >= runs and held >= minutes:
+        return None
+    return {"runs": seen, "for_runs": runs, "minutes": round(held, 1), "for_minutes": minutes}
+
+
 def _customer_of(alarms: list, host: str) -> str:
     return next((a["customer"] for a in alarms if a["host"] == host), "")
 
@@ -616,14 +783,20 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     for alarm in ordered:
         firing.setdefault(alarm["fingerprint"], alarm)
     in_force = store.silences(active_at=now) if firing else []
+    planner.conditions = {condition.fingerprint: condition for condition in store.conditions()}
 
     planned = []
     for fingerprint, alarm in firing.items():
+        record = store.get_case(fingerprint)
+        due = planner.sustained(fingerprint, alarm, record)  # its streak counts in a maintenance window too
         if silences.matching(in_force, alarm, now) is not None:
             # A maintenance window: nothing opens, reopens, changes, pages or mails; an open case stays open.
             report.silenced += 1
             continue
-        planned.append((fingerprint, alarm, store.get_case(fingerprint)))
+        if not due:
+            report.pending += 1  # a sustained rule whose condition has not held long enough yet
+            continue
+        planned.append((fingerprint, alarm, record))
     planner.set_rooms([alarm for dummy, alarm, record in planned if any(planner.needs_case(record))])
     for fingerprint, alarm, record in planned:
         planner.alarm(fingerprint, alarm, record, case_content(alarm), _text(alarm.get("summary") or alarm["rule"]),
@@ -661,8 +834,13 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
         if gap is not None:
             planner.hold(record, gap)
             continue
-        planner.resolve(record, "The condition no longer holds on %s (checked %s)."
+        planner.cleared(record, "The condition no longer holds on %s (checked %s)."
                         % (_text(record.host, 80), now.strftime("%Y-%m-%d %H:%M UTC")))
+    planner.forget_streaks(firing, checked_hosts, gaps)
+    if planner.conditions:
+        # What is clear, not flapping and unchanged for the flap window (at least a day) is forgotten.
+        store.prune_conditions(now - max(policy.flap_window, timedelta(days=1)))
+    report.flapping += len(planner.flapping)
     return report
 
 

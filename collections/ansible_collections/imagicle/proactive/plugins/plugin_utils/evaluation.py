@@ -252,6 +252,16 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
     }
 
 
+def _pending_text(pending) -> str:
+    """What a line says of an alarm whose sustained rule has not held long enough for a case yet."""
+    if not isinstance(pending, dict):
+        return ""
+    parts = ["%s of %s runs" % (rules.clean_text(pending.get("runs")), rules.clean_text(pending.get("for_runs")))]
+    if pending.get("for_minutes"):
+        parts.append("%s of %s min" % (rules.clean_text(pending.get("minutes")), rules.clean_text(pending.get("for_minutes"))))
+    return " - pending, no case yet: %s" % ", ".join(parts)
+
+
 def summary_lines(result: dict) -> list:
     """The evaluation as short lines for the task output, one per alarm.
 
@@ -277,8 +287,9 @@ def summary_lines(result: dict) -> list:
         if not isinstance(alarm, dict):
             lines.append("unreadable alarm (a mapping expected, got %s)" % type_name(alarm))
             continue
-        lines.append("%s %s [%s] %s (respond by %s, %s)" % (
+        lines.append("%s %s [%s] %s (respond by %s, %s)%s" % (
             rules.clean_text(alarm.get("priority")) or "?", rules.clean_text(alarm.get("rule")) or "?",
             one_line(alarm.get("subject")) or "-", one_line(alarm.get("summary"), rules.LONG_TEXT_LIMIT) or "?",
-            rules.clean_text(alarm.get("due")) or "?", rules.clean_text(alarm.get("response_calendar")) or "?"))
+            rules.clean_text(alarm.get("due")) or "?", rules.clean_text(alarm.get("response_calendar")) or "?",
+            _pending_text(alarm.get("pending"))))
     return lines

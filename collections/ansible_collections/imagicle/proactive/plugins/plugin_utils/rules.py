@@ -63,8 +63,14 @@ RULE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RULE_KEYS = (
     "id", "family", "section", "check", "title", "summary", "enabled", "priority",
     "warn", "crit", "warn_priority", "crit_priority", "warn_title", "crit_title", "params",
+    "clear", "for_runs", "for_minutes",
 )
 LEVEL_KEYS = ("warn", "crit", "warn_priority", "crit_priority")
+# How long a condition must hold before its case opens: runs in a row, and minutes since its first run.
+SUSTAIN_KEYS = ("for_runs", "for_minutes")
+# The level of a finding whose value lies between a rule's clear and warn thresholds: no alarm,
+# and an open case of it is kept as it is (a quiet hold, see NoData.quiet).
+HOLD = "hold"
 # Longest host-supplied text kept in evidence; error texts and problems get a little more.
 TEXT_LIMIT = 120
 LONG_TEXT_LIMIT = 300
@@ -188,6 +194,18 @@ class Rule:
     warn_title: str | None = None
     crit_title: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
+    # Two-level rules: an open case is resolved only once the value is back past ``clear``
+    # (None: past warn); between clear and warn it is kept as it is.
+    clear: float | None = None
+    # A case opens once the condition held on ``for_runs`` runs in a row and for ``for_minutes``.
+    for_runs: int = 1
+    for_minutes: float = 0
+
+    def sustain(self) -> dict | None:
+        """What the case manager waits for before opening a case (None: nothing, it opens at once)."""
+        if self.for_runs <= 1 and self.for_minutes <= 0:
+            return None
+        return {"runs": self.for_runs, "minutes": self.for_minutes}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,9 +251,11 @@ class Alarm:
     summary: str
     evidence: Mapping[str, Any]
     detected_at: str
+    # {"runs": N, "minutes": M} of a sustained rule: the case opens once the condition held that long.
+    sustain: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict:
-        return {
+        found = {
             "rule": self.rule,
             "title": self.title,
             "family": self.family,
@@ -249,6 +269,9 @@ class Alarm:
             "evidence": dict(self.evidence),
             "detected_at": self.detected_at,
         }
+        if self.sustain is not None:
+            found["sustain"] = dict(self.sustain)
+        return found
 
 
 def render_summary(rule: Rule, title: str, evidence: Mapping[str, Any]) -> str:
@@ -290,6 +313,7 @@ def _make_alarm(rule: Rule, level: str | None, subject: str, evidence: dict, hos
         summary=render_summary(rule, title, evidence),
         evidence=types.MappingProxyType(evidence),
         detected_at=stamp,
+        sustain=rule.sustain(),
     )
 
 
@@ -315,6 +339,14 @@ def _level_below(rule: Rule, value: float) -> tuple[str | None, float | None]:
     if value < rule.warn:
         return "warn", rule.warn
     return None, None
+
+
+def _hold(rule: Rule, subject: str, value: float) -> list:
+    """A HOLD finding when ``value`` (which does not fire) lies between the rule's clear and warn thresholds."""
+    if rule.clear is None:
+        return []
+    between = rule.clear <= value < rule.warn if rule.clear <= rule.warn else rule.warn <= value < rule.clear
+    return [(subject, HOLD, {"value": value})] if between else []
 
 
 def check_process_down_or_restarted(section: dict, rule: Rule) -> list:
@@ -445,6 +477,7 @@ def check_disk_used_percent(section: dict, rule: Rule, history=None, now: dateti
                                       list(total_points) + ([(now, total)] if total is not None else []))
         level, threshold = _space_level(rule, used, prediction)
         if level is None:
+            found.extend(_hold(rule, mount, used))
             continue
         evidence = {
             "mount": mount,
@@ -471,7 +504,7 @@ def check_database_used_percent(section: dict, rule: Rule, history=None, now: da
         prediction = predict_full(history.database(), now, used)
     level, threshold = _space_level(rule, used, prediction)
     if level is None:
-        return []
+        return _hold(rule, "", used)
     evidence = {
         "engine": clean_text(section.get("engine")),
         "database": clean_text(section.get("name")),
@@ -557,7 +590,7 @@ def check_tls_days_left(section: dict, rule: Rule) -> list:
         return []
     level, threshold = _level_below(rule, days_left)
     if level is None:
-        return []
+        return _hold(rule, "", days_left)
     evidence = {
         "days_left": days_left,
         "not_after": clean_text(tls.get("not_after")),
@@ -877,6 +910,32 @@ def _check_level_order(fields: dict, spec: CheckSpec, where: str, separator: str
             % (where, separator, warn, crit))
 
 
+def _check_clear_order(fields: dict, spec: CheckSpec, where: str) -> None:
+    clear, warn = fields.get("clear"), fields["warn"]
+    if clear is None:
+        return
+    if spec.levels == "above" and clear > warn:
+        raise RulesError(
+            "%s.clear: clear (%s) is above warn (%s); for this rule the value rises, so its case is resolved once the value "
+            "falls below clear, which must be at most warn" % (where, clear, warn))
+    if spec.levels == "below" and clear < warn:
+        raise RulesError(
+            "%s.clear: clear (%s) is below warn (%s); for this rule the value falls (a 'below' rule), so its case is resolved "
+            "once the value is back at or above clear, which must be at least warn" % (where, clear, warn))
+
+
+def _check_sustain(key: str, value, where: str):
+    if key == "for_runs":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RulesError("%s: expected a whole number of runs, at least 1 (a case opens once the condition held on this "
+                             "many runs in a row), got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+        return value
+    if number(value) is None or value < 0:
+        raise RulesError("%s: expected a number of minutes, 0 or more (a case opens once the condition held this long), "
+                         "got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
+    return value
+
+
 def _check_summary(summary, spec: CheckSpec, where: str) -> str:
     _check_text(summary, where)
     sample = dict(spec.evidence, **spec.optional_evidence)
@@ -961,7 +1020,7 @@ def _rule_from_mapping(entry, where: str, seen: set) -> Rule:
         "enabled": _check_bool(entry.get("enabled", True), where + ".enabled"),
     }
     if spec.levels is None:
-        for key in LEVEL_KEYS + ("warn_title", "crit_title"):
+        for key in LEVEL_KEYS + ("warn_title", "crit_title", "clear"):
             if key in entry:
                 raise RulesError("%s.%s: check %s has a single priority; use priority (allowed: %s)"
                                  % (where, key, spec.name, ", ".join(PRIORITIES)))
@@ -982,6 +1041,12 @@ def _rule_from_mapping(entry, where: str, seen: set) -> Rule:
             if key in entry:
                 fields[key] = _check_text(entry[key], "%s.%s" % (where, key))
         _check_level_order(fields, spec, where, ".")
+        if "clear" in entry:
+            fields["clear"] = _check_number(entry["clear"], where + ".clear", spec)
+            _check_clear_order(fields, spec, where)
+    for key in SUSTAIN_KEYS:
+        if key in entry:
+            fields[key] = _check_sustain(key, entry[key], "%s.%s" % (where, key))
     fields["params"] = types.MappingProxyType(_check_params(entry.get("params"), spec, where + ".params", {}))
     seen.add(rule_id)
     return Rule(**fields)
@@ -1028,7 +1093,7 @@ def _override_rule(rule: Rule, values, where: str) -> Rule:
         values = {}
     if not isinstance(values, dict):
         raise RulesError("%s: expected a mapping of settings, got %s" % (where, _type_name(values)))
-    own_keys = ("enabled",) + (("priority",) if spec.levels is None else LEVEL_KEYS)
+    own_keys = ("enabled",) + (("priority",) if spec.levels is None else LEVEL_KEYS + ("clear",)) + SUSTAIN_KEYS
     allowed = own_keys + tuple(sorted(spec.params))
     changes: dict[str, Any] = {}
     params: dict[str, Any] = {}
@@ -1040,14 +1105,22 @@ def _override_rule(rule: Rule, values, where: str) -> Rule:
             changes[key] = _check_bool(value, path)
         elif key.endswith("priority"):
             changes[key] = _check_priority(value, path)
-        elif key in ("warn", "crit"):
+        elif key in ("warn", "crit", "clear"):
             changes[key] = _check_number(value, path, spec)
+        elif key in SUSTAIN_KEYS:
+            changes[key] = _check_sustain(key, value, path)
         else:
             params[key] = value
     if params:
         changes["params"] = types.MappingProxyType(_check_params(params, spec, where, rule.params))
     if spec.levels is not None and ("warn" in changes or "crit" in changes):
         _check_level_order({"warn": changes.get("warn", rule.warn), "crit": changes.get("crit", rule.crit)}, spec, where, ".")
+    if "warn" in changes and "clear" not in changes and rule.clear is not None:
+        # A new warn without a clear of its own: the band between them keeps its width.
+        moved = changes["warn"] - (rule.warn - rule.clear)
+        changes["clear"] = min(100, max(0, moved)) if spec.level_unit == "percent" else moved
+    if "clear" in changes:
+        _check_clear_order({"warn": changes.get("warn", rule.warn), "clear": changes["clear"]}, spec, where)
     return dataclasses.replace(rule, **changes) if changes else rule
 
 
@@ -1055,7 +1128,8 @@ def apply_overrides(catalogue: Catalogue, overrides, source: str) -> Catalogue:
     """A new catalogue with ``overrides`` (``{rule_id: {key: value}}``) applied; ``source`` names the variable.
 
     Allowed keys per rule: ``enabled``; ``priority`` (single-level rules) or ``warn``, ``crit``,
-    ``warn_priority``, ``crit_priority`` (two-level rules); and the parameters of the rule's check.
+    ``warn_priority``, ``crit_priority``, ``clear`` (two-level rules); ``for_runs``, ``for_minutes``;
+    and the parameters of the rule's check.
     """
     if overrides is None or overrides == {}:
         return catalogue
@@ -1115,9 +1189,13 @@ class NoData:
     rule: str | None
     subject: str | None
     reason: str
+    # A quiet hold: the value was measured, between the rule's clear and warn thresholds; an open
+    # case stays open without a "no measurement" note, and no case opens.
+    quiet: bool = False
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "subject": self.subject, "reason": self.reason}
+        found = {"rule": self.rule, "subject": self.subject, "reason": self.reason}
+        return (found | {"quiet": True}) if self.quiet else found
 
 
 def _rule_gaps(rule: Rule, gaps: dict) -> list[NoData]:
@@ -1186,6 +1264,10 @@ def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
             findings = [fallback] if fallback is not None else []
             no_data.append(NoData(rule.id, None, "%s: facts of an unexpected shape (%s)" % (rule.section, type(exc).__name__)))
         for fired, (subject, level, evidence) in findings:
+            if level == HOLD:
+                no_data.append(NoData(fired.id, subject, "%s is %s, between clear (%s) and warn (%s): an open case stays open"
+                                      % (fired.section, evidence.get("value"), fired.clear, fired.warn), quiet=True))
+                continue
             alarm = _make_alarm(fired, level, subject, evidence, host, customer, stamp)
             if alarm.fingerprint not in seen:
                 seen.add(alarm.fingerprint)

@@ -14,7 +14,8 @@ One interface, two engines:
 It keeps the fingerprint -> case map (``cases``), the outbox of outbound actions with their
 idempotency keys (``outbox``), the embedded case register of the ``local`` CRM backend
 (``local_cases``, ``local_comments``), metric history (``metrics``), maintenance windows
-(``silences``) and the run lock (``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
+(``silences``), what it remembers of each alarm condition (``conditions``: streaks of sustained
+rules, flapping) and the run lock (``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
 docs/state-store.md in the project for the tables and how to inspect them.
 
 The store is in four files: this one (the :class:`Store` and how it is opened), ``store_records``
@@ -57,6 +58,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store_records i
     OUTBOX_KINDS,
     OUTBOX_STATUSES,
     CaseRecord,
+    ConditionRecord,
     OutboxItem,
     Silence,
     _check_choice,
@@ -69,7 +71,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import E
 __all__ = [
     "CASE_STATUSES", "DEFAULT_LOCK_NAME", "DEFAULT_SQLITE_PATH", "HISTORY_DAILY_DAYS", "HISTORY_HOURLY_DAYS",
     "HISTORY_RAW_DAYS", "MIGRATIONS", "OUTBOX_KINDS", "OUTBOX_STATUSES", "POSTGRESQL_CONNECT_TIMEOUT_SECONDS",
-    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "OutboxItem", "RunLock", "Silence", "Store",
+    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "ConditionRecord", "OutboxItem", "RunLock", "Silence", "Store",
     "StoreError", "StoreLocation", "StoreLocked", "open_store", "parse_store_url",
 ]
 
@@ -94,6 +96,9 @@ _CASE_COLUMNS = ("fingerprint", "customer", "host", "rule", "subject", "priority
                  "title", "opened_at", "updated_at", "resolved_at", "reopen_count", "paged", "page_ref", "case_key",
                  "generation", "no_data_since", "no_data_noted")
 _CASE_TIMES = ("opened_at", "updated_at", "resolved_at", "no_data_since")
+_CONDITION_COLUMNS = ("fingerprint", "host", "rule", "subject", "firing", "streak", "streak_since", "changes",
+                      "flapping_since", "updated_at")
+_CONDITION_TIMES = ("streak_since", "flapping_since", "updated_at")
 _OUTBOX_COLUMNS = ("key", "kind", "backend", "fingerprint", "payload", "status", "attempts", "next_attempt_at",
                    "last_error", "created_at", "sent_at", "result", "refused", "dropped_at", "drop_reason")
 _OUTBOX_TIMES = ("next_attempt_at", "created_at", "sent_at", "dropped_at")
@@ -411,6 +416,60 @@ class Store:
         with self._tx("list cases", write=False) as cur:
             rows = self._execute(cur, sql + " ORDER BY opened_at, fingerprint", params).fetchall()
         return [self._case_from_row(row) for row in rows]
+
+    # -- conditions (sustained, flapping) --
+
+    def _condition_from_row(self, row: Sequence[Any]) -> ConditionRecord:
+        values = dict(zip(_CONDITION_COLUMNS, row))
+        for column in _CONDITION_TIMES:
+            values[column] = self._from_dt(values[column])
+        values["changes"] = [datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+                             for moment in self._from_json(values["changes"]) or []]
+        return ConditionRecord(**values)
+
+    def get_condition(self, fingerprint: str) -> ConditionRecord | None:
+        """The condition record of ``fingerprint``, or None."""
+        with self._tx("read condition %s" % fingerprint, write=False) as cur:
+            row = self._execute(cur, "SELECT %s FROM conditions WHERE fingerprint = ?" % ", ".join(_CONDITION_COLUMNS),
+                                (fingerprint,)).fetchone()
+        return None if row is None else self._condition_from_row(row)
+
+    def conditions(self, host: str | None = None) -> list[ConditionRecord]:
+        """Every condition record (of ``host``), by fingerprint."""
+        sql = "SELECT %s FROM conditions" % ", ".join(_CONDITION_COLUMNS)
+        params: list[Any] = []
+        if host is not None:
+            sql += " WHERE host = ?"
+            params.append(host)
+        with self._tx("list conditions", write=False) as cur:
+            rows = self._execute(cur, sql + " ORDER BY fingerprint", params).fetchall()
+        return [self._condition_from_row(row) for row in rows]
+
+    def save_condition(self, record: ConditionRecord, now: datetime | None = None) -> None:
+        """Insert or replace the condition record of ``record.fingerprint`` (``updated_at``: ``now``, else its own)."""
+        if now is not None:
+            record.updated_at = _utc(now, "now")
+        record.updated_at = record.updated_at or _now()
+        values = []
+        for column in _CONDITION_COLUMNS:
+            value = getattr(record, column)
+            if column in _CONDITION_TIMES:
+                value = self._dt(value)
+            elif column == "changes":
+                value = self._json([_iso(moment) for moment in value])
+            values.append(value)
+        updates = ", ".join("%s = excluded.%s" % (column, column) for column in _CONDITION_COLUMNS[1:])
+        with self._tx("save condition %s" % record.fingerprint) as cur:
+            self._execute(cur, "INSERT INTO conditions (%s) VALUES (%s) ON CONFLICT (fingerprint) DO UPDATE SET %s"
+                          % (", ".join(_CONDITION_COLUMNS), ", ".join("?" * len(_CONDITION_COLUMNS)), updates), values)
+
+    def prune_conditions(self, before: datetime) -> int:
+        """Forget the conditions that are not firing, not flapping and unchanged since ``before`` (a pending
+        streak too: one not advanced since then starts again); returns how many."""
+        with self._tx("prune conditions") as cur:
+            self._execute(cur, "DELETE FROM conditions WHERE firing = ? AND flapping_since IS NULL AND updated_at < ?",
+                          (False, self._dt(_utc(before, "before"))))
+            return max(cur.rowcount, 0)
 
     # -- outbox --
 

@@ -83,6 +83,18 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
             "ALTER TABLE local_comments ADD COLUMN marker TEXT",
             "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
         ),
+        (
+            """CREATE TABLE conditions (
+                fingerprint TEXT PRIMARY KEY,
+                host TEXT, rule TEXT, subject TEXT,
+                firing INTEGER NOT NULL DEFAULT 0,
+                streak INTEGER NOT NULL DEFAULT 0,
+                streak_since TEXT,
+                changes TEXT NOT NULL DEFAULT '[]',
+                flapping_since TEXT,
+                updated_at TEXT NOT NULL)""",
+            "CREATE INDEX conditions_host ON conditions (host)",
+        ),
     ),
     "postgresql": (
         (
@@ -152,6 +164,18 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
             "UPDATE outbox SET status = 'queued', refused = TRUE WHERE status = 'parked'",
             "ALTER TABLE local_comments ADD COLUMN marker TEXT",
             "CREATE INDEX local_comments_marker ON local_comments (case_id, marker)",
+        ),
+        (
+            """CREATE TABLE conditions (
+                fingerprint TEXT PRIMARY KEY,
+                host TEXT, rule TEXT, subject TEXT,
+                firing BOOLEAN NOT NULL DEFAULT FALSE,
+                streak INTEGER NOT NULL DEFAULT 0,
+                streak_since TIMESTAMPTZ,
+                changes JSONB NOT NULL DEFAULT '[]'::jsonb,
+                flapping_since TIMESTAMPTZ,
+                updated_at TIMESTAMPTZ NOT NULL)""",
+            "CREATE INDEX conditions_host ON conditions (host)",
         ),
     ),
 }

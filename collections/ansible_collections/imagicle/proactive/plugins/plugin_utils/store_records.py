@@ -92,6 +92,38 @@ class CaseRecord(_Record):
 
 
 @dataclasses.dataclass
+class ConditionRecord(_Record):
+    """What the case manager remembers of one alarm condition between runs: whether its case
+    follows it as firing, the streak of runs it fired before its case may open (a sustained
+    rule), and its recent changes of state (firing <-> clear), from which it is flapping."""
+
+    fingerprint: str
+    host: str | None = None
+    rule: str | None = None
+    subject: str | None = None
+    # The state the case follows: True from the run its case opened (or reopened) until a run
+    # measured it clear.
+    firing: bool = False
+    # Runs in a row that it fired while not firing yet (0: none), and since when.
+    streak: int = 0
+    streak_since: datetime | None = None
+    # Times of its recent changes of state, oldest first.
+    changes: list[datetime] = dataclasses.field(default_factory=list)
+    flapping_since: datetime | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            raise ValueError("a condition record needs a fingerprint")
+        self.firing = bool(self.firing)
+        self.streak = int(self.streak)
+        self.streak_since = _utc(self.streak_since, "streak_since")
+        self.flapping_since = _utc(self.flapping_since, "flapping_since")
+        self.updated_at = _utc(self.updated_at, "updated_at")
+        self.changes = sorted(_utc(moment, "changes") for moment in self.changes or [])
+
+
+@dataclasses.dataclass
 class OutboxItem(_Record):
     """One outbound action, stored before it is sent; ``key`` is its idempotency key."""
 
