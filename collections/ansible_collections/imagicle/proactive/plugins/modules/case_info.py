@@ -127,6 +127,9 @@ history:
     - The metric history asked for with O(history_days) - for each metric its values (C(points), at most 100 - hourly or
       daily means when there are more), their number, first and last time, minimum, maximum, last value, and the trend
       (C(slope_per_day), C(quality) from 0 to 1; null with fewer than four values).
+    - C(conditions) - what the case manager remembers of each alarm condition of the host - whether its case follows
+      it as C(firing), the C(streak) of runs of a sustained rule not yet filed, its recent C(changes) of state and
+      C(flapping_since).
   returned: when history_days is above 0
   type: dict
   sample:
@@ -142,6 +145,15 @@ history:
         slope_per_day: 3.0
         quality: 1.0
         points: [["2026-11-20T09:00:00Z", 49.0], ["2026-11-20T10:00:00Z", 49.13]]
+    conditions:
+      - fingerprint: 4b1f0c2a9e7d3f10aa11
+        host: ias-a
+        rule: cloud_connection_failed
+        subject: ""
+        firing: true
+        streak: 0
+        changes: ["2026-11-27T08:40:00Z", "2026-11-27T08:45:00Z", "2026-11-27T08:50:00Z", "2026-11-27T08:55:00Z"]
+        flapping_since: "2026-11-27T08:55:00Z"
 store:
   description: The state store read (without password).
   returned: success

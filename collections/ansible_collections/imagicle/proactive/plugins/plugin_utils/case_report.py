@@ -209,4 +209,24 @@ def history(store, host: str, now: datetime, days: int) -> dict:
             _number(values[-1]), trend))
     head = ("history of %s over the last %d day(s), from %s:" % (host, days, store.display) if metrics
             else "no metric history of %s in the last %d day(s) in %s" % (host, days, store.display))
-    return {"days": days, "metrics": metrics, "lines": [head] + lines}
+    conditions, condition_lines = host_conditions(store, host)
+    return {"days": days, "metrics": metrics, "conditions": conditions, "lines": [head] + lines + condition_lines}
+
+
+def host_conditions(store, host: str) -> tuple[list, list]:
+    """What the case manager remembers of each alarm condition of ``host`` (its state changes,
+    whether it is flapping, the streak of a sustained rule), as data and as readable lines."""
+    found, lines = [], []
+    for record in store.conditions(host=host):
+        found.append(dict(record.to_dict(), changes=[_iso(moment) for moment in record.changes]))
+        state = "firing" if record.firing else "clear"
+        if record.streak:
+            state = "pending (%d run(s) in a row since %s)" % (record.streak, _when(record.streak_since))
+        changes = ", ".join(_when(moment) for moment in record.changes[-10:])
+        lines.append("  condition %s%s: %s; %d recent change(s) of state%s%s" % (
+            record.rule or "?", (" [%s]" % record.subject) if record.subject else "", state, len(record.changes),
+            (" (%s)" % changes) if changes else "",
+            ("; flapping since %s" % _when(record.flapping_since)) if record.flapping_since else ""))
+    if lines:
+        lines.insert(0, "conditions of %s (changes of state, flapping, pending):" % host)
+    return found, lines

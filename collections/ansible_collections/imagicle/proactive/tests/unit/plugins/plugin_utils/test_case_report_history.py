@@ -71,7 +71,7 @@ def test_many_values_are_shown_as_hourly_then_daily_means(store):
 
 
 def test_a_host_without_history_says_so_and_a_value_alone_has_no_trend(store):
-    assert history(store, "ias-z", NOW, 7) == {"days": 7, "metrics": {}, "lines": [
+    assert history(store, "ias-z", NOW, 7) == {"days": 7, "metrics": {}, "conditions": [], "lines": [
         "no metric history of ias-z in the last 7 day(s) in %s" % store.display]}
     store.record_metrics("ias-a", NOW, {USED: 50.0})
     shown = history(store, "ias-a", NOW, 7)
@@ -97,3 +97,24 @@ def test_a_bad_history_days_names_the_option_and_the_range(value):
 @pytest.mark.parametrize("value, days", [(None, 0), ("", 0), (0, 0), ("7", 7), (400, 400)])
 def test_history_days(value, days):
     assert history_days(value) == days
+
+
+def test_the_history_shows_the_changes_of_state_flapping_and_pending_streaks(store):
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import ConditionRecord
+
+    changes = [NOW - timedelta(minutes=minutes) for minutes in (20, 15, 10, 5)]
+    store.save_condition(ConditionRecord("f1", host="ias-a", rule="cloud_connection_failed", subject="", firing=True,
+                                         changes=changes, flapping_since=NOW - timedelta(minutes=5)), NOW)
+    store.save_condition(ConditionRecord("f2", host="ias-a", rule="disk_space", subject="/srv", streak=2,
+                                         streak_since=NOW - timedelta(minutes=5)), NOW)
+    store.save_condition(ConditionRecord("f3", host="ias-b", rule="disk_space", subject="/srv", firing=True), NOW)
+    shown = history(store, "ias-a", NOW, 7)
+    assert [c["fingerprint"] for c in shown["conditions"]] == ["f1", "f2"]
+    assert shown["conditions"][0]["changes"] == ["2026-11-27T08:40:00Z", "2026-11-27T08:45:00Z", "2026-11-27T08:50:00Z",
+                                                 "2026-11-27T08:55:00Z"]
+    assert shown["conditions"][0]["flapping_since"] == "2026-11-27T08:55:00Z"
+    assert "conditions of ias-a (changes of state, flapping, pending):" in shown["lines"]
+    assert ("  condition cloud_connection_failed: firing; 4 recent change(s) of state (2026-11-27 08:40, 2026-11-27 08:45, "
+            "2026-11-27 08:50, 2026-11-27 08:55); flapping since 2026-11-27 08:55") in shown["lines"]
+    assert "  condition disk_space [/srv]: pending (2 run(s) in a row since 2026-11-27 08:55); 0 recent change(s) of state" \
+        in shown["lines"]
