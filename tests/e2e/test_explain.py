@@ -46,6 +46,7 @@ def test_explain_says_why_and_files_nothing(estate, local_store):
                                 env=local_store))
     assert "case: LOCAL-1 local, P3 since" in text
     assert "disk:/srv/appsuite:used_percent: 3 value(s)" in text
+    assert "condition disk_space [/srv/appsuite]: firing;" in text and "state changes: " in text
     assert "host %s from" % FAULTY in text and "CHG-9 disk cleanup" in text
     assert "voip" not in text.lower().split("why each alarm fires", 1)[1]
 
