@@ -28,9 +28,25 @@ run_units() {
      cp tests/output/junit/*.xml "$RESULTS/" 2>/dev/null; true) &&
   python scripts/junit_count.py --require-tests $SKIPS "$RESULTS"/python*.xml
 }
+# The top-level tests that need neither the test bed nor a shared service (playbooks run with a
+# local connection, the collection built and imported, the inventories parsed) run beside the
+# others, each group in its own pytest; each must run tests and both must pass.
+LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory)
 run_pytest() {
-  python -m pytest tests -p no:cacheprovider -q -rs --junitxml="$RESULTS/pytest.xml" &&
-  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest.xml"
+  local ignore=() dir local_pid local_rc main_rc
+  for dir in "${LOCAL_TESTS[@]}"; do ignore+=(--ignore="$dir"); done
+  python -m pytest "${LOCAL_TESTS[@]}" -p no:cacheprovider -q -rs --junitxml="$RESULTS/pytest-local.xml" \
+    >"$RESULTS/pytest-local.log" 2>&1 &
+  local_pid=$!
+  python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --junitxml="$RESULTS/pytest.xml"
+  main_rc=$?
+  wait "$local_pid"
+  local_rc=$?
+  echo "--- ${LOCAL_TESTS[*]} (run beside the others) ---"
+  cat "$RESULTS/pytest-local.log"
+  [ "$main_rc" -eq 0 ] && [ "$local_rc" -eq 0 ] &&
+  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest.xml" &&
+  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest-local.xml"
 }
 run_molecule() {
   (cd "$COLL/extensions" && molecule test -s appsuite)
