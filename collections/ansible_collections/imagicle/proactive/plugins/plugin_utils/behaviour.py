@@ -18,7 +18,9 @@ controller whose clock was ahead) are ignored, like missing values (see ``trends
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -35,6 +37,9 @@ GROWTH_MAX_POINTS = 60
 # space: memory that a garbage collector frees now and then is noise, not a new start; the
 # rising share of the fit tells noise from steady growth.
 GROWTH_DROP_FRACTION = 0.3
+# Falls are looked for in at most this many points (evenly thinned in time): a fall that lasts
+# stays visible, and the work stays small for a week of 5-minute values.
+GROWTH_REBASE_POINTS = 200
 # The usual level: history read back for it, and what makes a baseline "by hour of the week":
 # a history spanning at least HOUR_OF_WEEK_SPAN with at least HOUR_OF_WEEK_VALUES hourly means
 # (one per week) in this hour of the week.
@@ -43,12 +48,71 @@ HOUR_OF_WEEK_SPAN = timedelta(days=21)
 HOUR_OF_WEEK_VALUES = 3
 BASIS_HOUR_OF_WEEK = "hour of week"
 BASIS_WHOLE_WINDOW = "whole window"
-_HOUR = timedelta(hours=1)
+
+
+def _time(point) -> datetime:
+    return point[0]
+
+
+def _is_clean(points: list) -> bool:
+    """Whether ``points`` are what the state store returns: (UTC datetime, finite float) pairs, strictly in time order."""
+    previous = None
+    for point in points:
+        if type(point) is not tuple or len(point) != 2:  # pylint: disable=unidiomatic-typecheck  # exact types only
+            return False
+        when, value = point
+        if (type(when) is not datetime or when.tzinfo is not timezone.utc  # pylint: disable=unidiomatic-typecheck
+                or type(value) is not float or not math.isfinite(value)  # pylint: disable=unidiomatic-typecheck
+                or (previous is not None and when <= previous)):
+            return False
+        previous = when
+    return True
 
 
 def _until(points: Iterable[Sequence[Any]], now: datetime, *, include_now: bool = True) -> list:
-    """The cleaned ``points`` at or before ``now`` (before it with ``include_now`` false)."""
-    return [point for point in trends.clean_points(points) if point[0] < now or (include_now and point[0] == now)]
+    """The cleaned ``points`` at or before ``now`` (before it with ``include_now`` false).
+
+    History as the state store returns it is clean already and passes after one cheap look;
+    anything else goes through ``trends.clean_points``.
+    """
+    points = list(points)
+    series = points if _is_clean(points) else trends.clean_points(points)
+    end = len(series)
+    while end and (series[end - 1][0] > now or (not include_now and series[end - 1][0] == now)):
+        end -= 1
+    return series[:end]
+
+
+def _with_current(points: Iterable[Sequence[Any]], now: datetime, current) -> list:
+    """``points`` with this run's value ``current`` at ``now`` (replacing a value recorded at ``now``: the same run's)."""
+    points = list(points)
+    if current is None:
+        return points
+    if points and points[-1][0] == now:
+        points.pop()
+    points.append((now, float(current)))
+    return points
+
+
+def _since(series: list, start: datetime) -> list:
+    """The points of the clean ``series`` at or after ``start``."""
+    return series[bisect_left(series, start, key=_time):]
+
+
+def _thin(series: list, max_points: int) -> list:
+    """At most ``max_points`` of the clean ``series``, evenly in time, as ``trends.thin`` (without cleaning again)."""
+    if len(series) <= max_points:
+        return series
+    start = series[0][0]
+    offsets = [point[0] - start for point in series]
+    total = offsets[-1]
+    kept, index = [], -1
+    for target in range(max_points):
+        index = bisect_left(offsets, total * target / (max_points - 1), index + 1)
+        if index >= len(series):
+            break
+        kept.append(series[index])
+    return kept
 
 
 def epoch_time(epoch) -> datetime | None:
@@ -71,7 +135,7 @@ def restarts_within(start_points: Iterable[Sequence[Any]], now: datetime, window
     restart seen by the first run of the window counts. A start time that goes back (a clock
     set back on the host) is no restart.
     """
-    series = _until(list(start_points) + ([(now, current)] if current is not None else []), now)
+    series = _until(_with_current(start_points, now, current), now)
     start = now - window
     before = [point for point in series if point[0] < start][-1:]
     seen = before + [point for point in series if point[0] >= start]
@@ -112,9 +176,10 @@ def _rising_share(values: Sequence[float]) -> float:
 
 def memory_growth(points: Iterable[Sequence[Any]], now: datetime, *, window: timedelta, min_points: int,
                   min_span: timedelta, started_at: datetime | None = None,
-                  restarts: Iterable[Sequence[Any]] = ()) -> Growth | None:
+                  restarts: Iterable[Sequence[Any]] = (), current: float | None = None) -> Growth | None:
     """The growth of ``points`` (resident memory) over the ``window`` before ``now``, since the
     process last started; None with fewer than ``min_points`` values or less than ``min_span``.
+    ``current`` is this run's value, at ``now``.
 
     The fit starts again at the latest of: ``started_at`` (this run's start time of the
     process), the last of ``restarts`` (``(seen at, ...)`` from :func:`restarts_within`), and a
@@ -126,11 +191,14 @@ def memory_growth(points: Iterable[Sequence[Any]], now: datetime, *, window: tim
     for moment in [started_at] + [restart[0] for restart in restarts]:
         if moment is not None and moment > since:
             since = moment
-    series = trends.rebase([point for point in _until(points, now) if point[0] >= since],
-                           drop_fraction=GROWTH_DROP_FRACTION)
+    series = _since(_until(_with_current(points, now, current), now), since)
+    if len(series) < min_points:
+        return None
+    rebased = trends.rebase(_thin(series, GROWTH_REBASE_POINTS), drop_fraction=GROWTH_DROP_FRACTION)
+    series = _since(series, rebased[0][0])
     if len(series) < min_points or series[-1][0] - series[0][0] < min_span:
         return None
-    thinned = trends.thin(series, GROWTH_MAX_POINTS)
+    thinned = _thin(series, GROWTH_MAX_POINTS)
     fit = trends.theil_sen(thinned, min_points=2, max_points=GROWTH_MAX_POINTS)
     level = statistics.median(value for dummy, value in series)
     if fit is None or level <= 0:
@@ -173,12 +241,17 @@ def usual_level(points: Iterable[Sequence[Any]], now: datetime, *, floor: float,
     usual on Monday mornings); otherwise it is that of every value in the window. ``floor`` is
     the smallest spread (``trends.robust_baseline``).
     """
-    series = [point for point in _until(points, now, include_now=False) if point[0] >= now - window]
+    series = _since(_until(points, now, include_now=False), now - window)
     if len(series) < min_points or series[-1][0] - series[0][0] < min_span:
         return None
     if series[-1][0] - series[0][0] >= HOUR_OF_WEEK_SPAN:
         slot = hour_of_week(now)
-        same = [value for when, value in trends.downsample(series, _HOUR) if hour_of_week(when) == slot]
+        hours: dict[datetime, list] = {}
+        for when, value in series:
+            if when.weekday() * 24 + when.hour == slot:
+                hours.setdefault(when.replace(minute=0, second=0, microsecond=0), []).append(value)
+        # The mean of each hour (trends.downsample's hourly buckets), one per week.
+        same = [math.fsum(values) / len(values) for values in hours.values()]
         if len(same) >= HOUR_OF_WEEK_VALUES:
             baseline = trends.robust_baseline(same, floor=floor, min_history=HOUR_OF_WEEK_VALUES)
             return Usual(baseline, BASIS_HOUR_OF_WEEK, len(series))

@@ -587,7 +587,7 @@ def check_process_memory_growing(section: dict, rule: Rule, history=None, now: d
         current = _current_start(item)
         restarts = behaviour.restarts_within(history.process(process, "start_time_epoch"), now, window, current)
         growth = behaviour.memory_growth(
-            history.process(process, "rss_bytes") + [(now, rss)], now, window=window,
+            history.process(process, "rss_bytes"), now, window=window, current=rss,
             min_points=params["min_points"], min_span=timedelta(hours=params["min_hours"]),
             started_at=behaviour.epoch_time(current), restarts=restarts)
         if growth is None or growth.rising_share < GROWTH_MIN_RISING_SHARE:
