@@ -94,6 +94,8 @@ MB = 1048576.0
 GROWTH_MIN_RISING_SHARE = 0.75
 # A process that started this recently is not compared with its baseline (start-up work).
 SETTLE_TIME = timedelta(minutes=15)
+# The restart loop reads start times this long before its window, to find the run before it.
+RESTART_LOOK_BEFORE = timedelta(days=1)
 # How many restart times an alarm lists (the latest).
 RESTART_TIMES_SHOWN = 6
 
@@ -1063,9 +1065,11 @@ def history_windows(catalogue: Catalogue | None = None) -> dict[str, timedelta]:
         elif check == "database_used_percent":
             need("database", PREDICTION_WINDOW)
         elif check == "process_restart_loop":
-            need("process:start_time_epoch", timedelta(minutes=params["window_minutes"]))
+            # A day more than the window: the run before the window tells whether its first run saw a restart.
+            need("process:start_time_epoch", timedelta(minutes=params["window_minutes"]) + RESTART_LOOK_BEFORE)
         elif check == "process_memory_growing":
-            need("process:start_time_epoch", timedelta(days=params["window_days"]))
+            # The fit starts at this run's start time of the process; restarts seen in the history
+            # are only a fallback, so the start times are not read back over the whole window.
             need("process:rss_bytes", timedelta(days=params["window_days"]))
         elif check == "process_unusual":
             need("process:cpu_percent", behaviour.BASELINE_WINDOW)

@@ -292,7 +292,7 @@ def test_remember_compacts_the_hosts_old_history(tmp_path):
 def test_each_kind_is_read_as_far_back_as_its_rules_need():
     assert history_windows() == {
         "disk": PREDICTION_WINDOW, "database": PREDICTION_WINDOW,
-        "process:start_time_epoch": timedelta(days=7),   # the memory fit's window (restarts: 60 min)
+        "process:start_time_epoch": timedelta(days=1, minutes=60),  # the restart loop's window and a day before it
         "process:rss_bytes": timedelta(days=28),         # the baseline's
         "process:cpu_percent": timedelta(days=28)}
     assert history_windows(load_catalogue()) == history_windows()
