@@ -19,6 +19,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
 )
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import sustain_progress
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import remember
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import history_windows
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
 
@@ -69,10 +70,11 @@ class ActionModule(ActionBase):
         if health is None and "facts_result" not in args:
             health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
         detected_at = detected_at or datetime.now(timezone.utc)
-        # The space metrics go to the state store of the cases callback (not in check mode), and their history comes back.
+        # The metrics go to the state store of the cases callback (not in check mode), and the history
+        # the host's rules read comes back.
         remembered = remember(lambda: open_store(store_url(None), "state store"), host,
                               usable_health(args.get("facts_result"), health), detected_at,
-                              record=not self._task.check_mode)
+                              record=not self._task.check_mode, windows=history_windows(settings.catalogue))
         evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
                                    detected_at=detected_at, history=remembered.history)
         alarms = evaluation.pop("alarms")

@@ -53,7 +53,8 @@ options:
   detected_at:
     description:
       - When the alarms are considered detected, ISO 8601 with a timezone. Defaults to now.
-      - The space metrics are recorded at this time and the prediction is made as of it.
+      - The metrics are recorded at this time, and the history the rules read (predicted space, unusual behaviour of
+        processes) is read as of it.
     type: str
   file_cases:
     description:

@@ -13,7 +13,9 @@ used as a template; host-supplied strings only ever become values in an alarm's 
   then ``imagicle_rule_overrides_host`` for a host) and returns a new catalogue.
 * :func:`evaluate` turns one host's facts into :class:`Alarm` objects, without response
   deadlines (the SLA module adds those); :func:`evaluate_facts` also takes the host's metric
-  history, from which the disk and database space rules predict when a space will be full.
+  history, from which the disk and database space rules predict when a space will be full and
+  the process rules find unusual behaviour (restart loops, memory growing steadily, CPU or
+  memory far from the process's own baseline; see ``behaviour.py``).
 
 Every mistake in a catalogue or an override raises :class:`RulesError` naming the file or the
 inventory variable, the key path and what is allowed. The catalogue is documented, rule by rule,
@@ -39,7 +41,7 @@ import yaml
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import FACTS_SCHEMA_VERSION as SCHEMA_VERSION
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES, SECTIONS
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors.release import parse_release, release_key
-from ansible_collections.imagicle.proactive.plugins.plugin_utils import trends
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import behaviour, trends
 
 DEFAULT_CATALOGUE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_rules.yml")
 
@@ -55,6 +57,8 @@ FAMILIES = (
 # Capacity applications the capacity collector knows.
 CAPACITY_APPS = ("call_recording", "advanced_queuing", "ivr")
 PROCESS_ROLES = ("voip_stack", "application", "service")
+# What the history keeps of each running process item (see history.host_metrics).
+PROCESS_FIELDS = ("cpu_percent", "rss_bytes", "start_time_epoch")
 ALL_SECTIONS_MARK = "*"
 NOT_REPORTING_RULE = "host_not_reporting"
 COLLECTOR_FAILING_RULE = "collector_failing"
@@ -86,6 +90,18 @@ PREDICTION_MIN_POINTS = 4
 PREDICTION_MIN_SPAN = timedelta(days=1)
 DEFAULT_PREDICT_WARN_DAYS = 14
 DEFAULT_PREDICT_CRIT_DAYS = 3
+# Unusual behaviour of processes (see behaviour.py): no rule reads more history than this.
+HISTORY_WINDOW_LIMIT = behaviour.BASELINE_WINDOW
+MB = 1048576.0
+# The memory fit must rise between most pairs of its points (a sawtooth of garbage collection
+# around a flat level rises between about half of them).
+GROWTH_MIN_RISING_SHARE = 0.75
+# A process that started this recently is not compared with its baseline (start-up work).
+SETTLE_TIME = timedelta(minutes=15)
+# The restart loop reads start times this long before its window, to find the run before it.
+RESTART_LOOK_BEFORE = timedelta(days=1)
+# How many restart times an alarm lists (the latest).
+RESTART_TIMES_SHOWN = 6
 
 
 class RulesError(Exception):
@@ -150,6 +166,7 @@ class ParamSpec:
     doc: str
     minimum: float | None = None
     choices: tuple[str, ...] = ()
+    maximum: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -518,6 +535,171 @@ def check_database_used_percent(section: dict, rule: Rule, history=None, now: da
     return [("", level, evidence)]
 
 
+# --- unusual behaviour of processes -------------------------------------------------------------
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _history_items(section: dict):
+    """(process id as alarms name it, item) of each process item without an error; the first of two ids counts."""
+    seen = set()
+    for item in _items(section.get("items")):
+        process = clean_text(item.get("id"))
+        if item.get("error") or process in seen:
+            continue
+        seen.add(process)
+        yield process, item
+
+
+def _process_evidence(process: str, item: dict) -> dict:
+    return {"process": process, "application": clean_text(item.get("application")) or process,
+            "role": clean_text(item.get("role"))}
+
+
+def _current_start(item: dict) -> float | None:
+    """This run's start time of a running process item (seconds since the epoch), else None."""
+    return number(item.get("start_time_epoch")) if item.get("running") is True else None
+
+
+def check_process_restart_loop(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """A process item whose start time changed ``restarts`` times or more within ``window_minutes``
+    (this run and the history), even when every run found it running."""
+    if history is None or now is None:
+        return []
+    window = timedelta(minutes=rule.params["window_minutes"])
+    found = []
+    for process, item in _history_items(section):
+        restarts = behaviour.restarts_within(history.process(process, "start_time_epoch"), now, window,
+                                             _current_start(item))
+        if len(restarts) < rule.params["restarts"]:
+            continue
+        started = [behaviour.epoch_time(epoch) for dummy, epoch in restarts]
+        shown = [_iso_utc(moment) for moment in started[-RESTART_TIMES_SHOWN:] if moment is not None]
+        if len(restarts) > len(shown):
+            shown.insert(0, "%d earlier" % (len(restarts) - len(shown)))
+        evidence = _process_evidence(process, item)
+        evidence.update({
+            "restarts": len(restarts),
+            "window_minutes": rule.params["window_minutes"],
+            "restart_times": ", ".join(shown),
+            "last_seen_restart": _iso_utc(restarts[-1][0]),
+            "running": item.get("running") is True,
+        })
+        found.append((process, None, evidence))
+    return found
+
+
+def _limit_text(growth: behaviour.Growth, limit_bytes: float, now: datetime) -> tuple[str | None, str]:
+    """(when the memory line reaches ``limit_bytes``, the summary's words for it)."""
+    value_now = max(growth.value_at(now), growth.last)
+    if value_now >= limit_bytes:
+        return _iso_utc(now), "; at its %g MB limit now" % (limit_bytes / MB)
+    days = (limit_bytes - value_now) / growth.slope_per_day
+    if days > trends.HORIZON / timedelta(days=1):
+        return None, ""
+    eta = now + timedelta(days=days)
+    left = "%d h" % max(1, round(days * 24)) if days < 2 else "%d days" % round(days)
+    return _iso_utc(eta), "; reaches its %g MB limit on %s (in %s)" % (limit_bytes / MB, eta.strftime("%Y-%m-%d"), left)
+
+
+def check_process_memory_growing(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """A running process whose resident memory grew steadily since it last started: a Theil-Sen
+    line over ``window_days`` (at least ``min_points`` values over ``min_hours``) rising by at
+    least ``min_growth_percent_per_day`` and ``min_growth_mb_per_day``, between most pairs of values."""
+    if history is None or now is None:
+        return []
+    params = rule.params
+    window = timedelta(days=params["window_days"])
+    found = []
+    for process, item in _history_items(section):
+        rss = number(item.get("rss_bytes"))
+        if item.get("running") is not True or rss is None:
+            continue
+        current = _current_start(item)
+        restarts = behaviour.restarts_within(history.process(process, "start_time_epoch"), now, window, current)
+        growth = behaviour.memory_growth(
+            history.process(process, "rss_bytes"), now, window=window, current=rss,
+            min_points=params["min_points"], min_span=timedelta(hours=params["min_hours"]),
+            started_at=behaviour.epoch_time(current), restarts=restarts)
+        if growth is None or growth.rising_share < GROWTH_MIN_RISING_SHARE:
+            continue
+        if growth.percent_per_day < params["min_growth_percent_per_day"] or growth.slope_per_day / MB < params["min_growth_mb_per_day"]:
+            continue
+        evidence = _process_evidence(process, item)
+        evidence.update({
+            "rss_mb": round(rss / MB, 1),
+            "slope_mb_per_day": round(growth.slope_per_day / MB, 2),
+            "growth_percent_per_day": round(growth.percent_per_day, 2),
+            "rising_share": round(growth.rising_share, 2),
+            "since": _iso_utc(growth.since),
+            "points": growth.points,
+            "span_hours": round(growth.span.total_seconds() / 3600, 1),
+            "limit_mb": params["limit_mb"] or None,
+            "limit_eta": None,
+        })
+        if params["limit_mb"]:
+            evidence["limit_eta"], evidence["reaches_limit"] = _limit_text(growth, params["limit_mb"] * MB, now)
+        found.append((process, None, evidence))
+    return found
+
+
+# (field, subject suffix and words, unit, divisor to the unit, smallest spread in the unit)
+_USUAL_FIELDS = (
+    ("cpu_percent", "cpu", "CPU", "%", 1.0, 1.0),
+    ("rss_bytes", "memory", "memory", "MB", MB, 1.0),
+)
+
+
+def check_process_unusual(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """A running process whose CPU or memory is far above its own usual level: above the
+    median plus ``mad_factor`` scaled MADs of its history (by hour of the week once three weeks
+    are known) and above an absolute floor (``cpu_points_above`` the median; ``rss_factor``
+    times the median)."""
+    if history is None or now is None:
+        return []
+    params = rule.params
+    found = []
+    for process, item in _history_items(section):
+        if item.get("running") is not True:
+            continue
+        started = behaviour.epoch_time(_current_start(item))
+        if started is not None and now - started < SETTLE_TIME:
+            continue
+        for field, name, words, unit, divisor, floor in _USUAL_FIELDS:
+            value = number(item.get(field))
+            if value is None:
+                continue
+            value = value / divisor
+            usual = behaviour.usual_level(
+                [(when, point / divisor) for when, point in history.process(process, field)], now, floor=floor,
+                min_points=params["min_points"], min_span=timedelta(hours=params["min_history_hours"]))
+            if usual is None:
+                continue
+            baseline = usual.baseline
+            limit = baseline.median + params["mad_factor"] * baseline.scale
+            if name == "cpu":
+                far_enough = value >= baseline.median + params["cpu_points_above"]
+            else:
+                far_enough = value >= params["rss_factor"] * baseline.median
+            if value <= limit or not far_enough:
+                continue
+            evidence = _process_evidence(process, item)
+            evidence.update({
+                "metric": words,
+                "value": round(value, 2),
+                "unit": unit,
+                "median": round(baseline.median, 2),
+                "mad": round(baseline.mad, 2),
+                "limit": round(limit, 2),
+                "basis": usual.basis,
+                "points": usual.history,
+            })
+            found.append(("%s/%s" % (process, name), None, evidence))
+    return found
+
+
 def check_capacity_available(section: dict, rule: Rule) -> list:
     """An application's free channels or licences at or below ``available_at_most``."""
     app = rule.params["app"]
@@ -761,6 +943,29 @@ _PREDICTION_ORDER = (("predict_crit_days", "predict_warn_days"),)
 # Evidence of an alarm whose space is predicted full (see _prediction_evidence); the mapping
 # "prediction" is not for summaries.
 _PREDICTION_EVIDENCE = types.MappingProxyType({"predicted_full": "; predicted full on 2026-12-10 (in 9 days)"})
+_PROCESS_EVIDENCE = {"process": "voip_stack", "application": "VoIP stack", "role": "voip_stack"}
+_RESTART_LOOP_PARAMS = types.MappingProxyType({
+    "restarts": ParamSpec("integer", 3, "fire at this many restarts within window_minutes", minimum=2),
+    "window_minutes": ParamSpec("positive", 60, "the window the restarts are counted in, minutes (at most a day)",
+                                maximum=1440),
+})
+_MEMORY_GROWING_PARAMS = types.MappingProxyType({
+    "window_days": ParamSpec("positive", 7, "the history fitted, days (at most 28)", maximum=28),
+    "min_hours": ParamSpec("positive", 24, "the shortest history since the last restart that is judged, hours"),
+    "min_points": ParamSpec("integer", 12, "the fewest values since the last restart that are judged", minimum=3),
+    "min_growth_percent_per_day": ParamSpec("positive", 5, "fire from this growth per day, percent of the usual memory"),
+    "min_growth_mb_per_day": ParamSpec("number", 10, "... and from this growth per day, MB", minimum=0),
+    "limit_mb": ParamSpec("number", 0, "a memory limit of the process, MB, to predict when it is reached (0: none)",
+                          minimum=0),
+})
+_UNUSUAL_PARAMS = types.MappingProxyType({
+    "mad_factor": ParamSpec("positive", 6, "fire above the median plus this many scaled MADs of the history"),
+    "cpu_points_above": ParamSpec("number", 20, "... and when CPU is at least this many percentage points above the median",
+                                  minimum=0),
+    "rss_factor": ParamSpec("number", 1.5, "... and when memory is at least this many times the median", minimum=1),
+    "min_history_hours": ParamSpec("positive", 48, "the shortest history that is judged, hours"),
+    "min_points": ParamSpec("integer", 30, "the fewest values of history that are judged", minimum=3),
+})
 
 CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
     spec.name: spec for spec in (
@@ -769,6 +974,27 @@ CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
             evidence={"process": "voip_stack", "application": "VoIP stack", "role": "voip_stack",
                       "state": "is not running", "running": False, "restarted": False, "count": 0},
             params={"role": ParamSpec("choice", None, "the process role to watch", choices=PROCESS_ROLES)},
+        ),
+        CheckSpec(
+            name="process_restart_loop", section="processes", function=check_process_restart_loop,
+            evidence=dict(_PROCESS_EVIDENCE, restarts=3, window_minutes=60, running=True,
+                          restart_times="2026-11-26T05:20:03Z, 2026-11-26T05:35:01Z, 2026-11-26T05:40:02Z",
+                          last_seen_restart="2026-11-26T05:40:00Z"),
+            params=_RESTART_LOOP_PARAMS, history=True,
+        ),
+        CheckSpec(
+            name="process_memory_growing", section="processes", function=check_process_memory_growing,
+            evidence=dict(_PROCESS_EVIDENCE, rss_mb=812.5, slope_mb_per_day=60.25, growth_percent_per_day=8.4,
+                          rising_share=0.97, since="2026-11-20T00:00:00Z", points=1650, span_hours=149.5,
+                          limit_mb=None, limit_eta=None),
+            params=_MEMORY_GROWING_PARAMS, history=True,
+            optional_evidence={"reaches_limit": "; reaches its 2048 MB limit on 2026-12-16 (in 20 days)"},
+        ),
+        CheckSpec(
+            name="process_unusual", section="processes", function=check_process_unusual,
+            evidence=dict(_PROCESS_EVIDENCE, metric="CPU", value=85.5, unit="%", median=3.2, mad=1.1, limit=9.8,
+                          basis="hour of week", points=2520),
+            params=_UNUSUAL_PARAMS, history=True,
         ),
         CheckSpec(
             name="replication_unhealthy", section="replication", function=check_replication_unhealthy,
@@ -835,6 +1061,53 @@ CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
 })
 
 
+# --- how much history the rules read ---------------------------------------------------------
+
+
+def metric_kind(name: str) -> str:
+    """The kind of a metric name (history.host_metrics) whose rules say how far back to read it:
+    ``disk``, ``database``, ``process:<field>`` (e.g. ``process:rss_bytes``), ``capacity``,
+    ``webserver``, ``cloud`` or ``replication``."""
+    family = name.split(":", 1)[0]
+    if family == "process":
+        return "process:" + name.rsplit(":", 1)[-1]
+    return family
+
+
+def history_windows(catalogue: Catalogue | None = None) -> dict[str, timedelta]:
+    """How far back the enabled rules of ``catalogue`` read each kind of metric (see :func:`metric_kind`).
+
+    None: every check that reads history, with its default parameters. A kind no rule reads is
+    left out (recorded, not read back). No window is longer than ``HISTORY_WINDOW_LIMIT``.
+    """
+    if catalogue is None:
+        checks = [(spec.name, {key: param.default for key, param in spec.params.items()})
+                  for spec in CHECKS.values() if spec.history]
+    else:
+        checks = [(rule.check, rule.params) for rule in catalogue.rules if rule.enabled and CHECKS[rule.check].history]
+    windows: dict[str, timedelta] = {}
+
+    def need(kind: str, window: timedelta) -> None:
+        windows[kind] = min(max(windows.get(kind, timedelta(0)), window), HISTORY_WINDOW_LIMIT)
+
+    for check, params in checks:
+        if check == "disk_used_percent":
+            need("disk", PREDICTION_WINDOW)
+        elif check == "database_used_percent":
+            need("database", PREDICTION_WINDOW)
+        elif check == "process_restart_loop":
+            # A day more than the window: the run before the window tells whether its first run saw a restart.
+            need("process:start_time_epoch", timedelta(minutes=params["window_minutes"]) + RESTART_LOOK_BEFORE)
+        elif check == "process_memory_growing":
+            # The fit starts at this run's start time of the process; restarts seen in the history
+            # are only a fallback, so the start times are not read back over the whole window.
+            need("process:rss_bytes", timedelta(days=params["window_days"]))
+        elif check == "process_unusual":
+            need("process:cpu_percent", behaviour.BASELINE_WINDOW)
+            need("process:rss_bytes", behaviour.BASELINE_WINDOW)
+    return windows
+
+
 # --- validation -----------------------------------------------------------------------------
 
 
@@ -888,6 +1161,7 @@ def _check_param(value, param: ParamSpec, where: str):
         if number(value) is None or value <= 0:
             raise RulesError("%s: must be a positive number (%s), got %s %s"
                              % (where, param.doc, _type_name(value), json.dumps(value, default=str)))
+        _check_maximum(value, param, where)
         return value
     if param.kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
         raise RulesError("%s: expected a whole number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
@@ -895,7 +1169,13 @@ def _check_param(value, param: ParamSpec, where: str):
         raise RulesError("%s: expected a number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
     if param.minimum is not None and value < param.minimum:
         raise RulesError("%s: %s is below the minimum %s" % (where, value, param.minimum))
+    _check_maximum(value, param, where)
     return value
+
+
+def _check_maximum(value, param: ParamSpec, where: str) -> None:
+    if param.maximum is not None and value > param.maximum:
+        raise RulesError("%s: %s is above the maximum %s (%s)" % (where, value, param.maximum, param.doc))
 
 
 def _check_level_order(fields: dict, spec: CheckSpec, where: str, separator: str) -> None:

@@ -279,6 +279,9 @@ class Store:
             return None
         if isinstance(value, datetime):
             return value.astimezone(timezone.utc)
+        if len(value) == 27 and value[-1] == "Z" and value[10] == "T":
+            # The format this store writes, parsed 25 times faster than by strptime (metric history).
+            return datetime.fromisoformat(value[:-1] + "+00:00")
         return datetime.strptime(value, _SQLITE_TIME_FORMAT).replace(tzinfo=timezone.utc)
 
     @staticmethod

@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imagicle.proactive contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: how big one host's metric history grows in the state store, and what a run costs.
+
+Simulates one host evaluated every 5 minutes for 30 days (``--days``). The store is written as
+the ``evaluate`` action writes it: every run records the run's metrics (``host_metrics``: 33 for
+the realistic healthy host of the unit tests, 6 processes) with ``record_metrics``, and the
+first run of each UTC hour compacts the host's history (``compact_metrics``), as
+``history.remember`` does. The runs of the last day (``--timed-days``) go through the whole
+path and are timed: ``history.remember`` (record, read back the window each metric's rules
+need, compact) and ``rules.evaluate_facts`` with that history; the earlier runs skip the reading
+and the evaluation, which change nothing in the store, so that a month is simulated in minutes.
+The facts wander like a live host's: CPU and memory of each process with noise and a daily
+rhythm, latencies, licences in use.
+
+It prints, per engine, the number of metric rows, the bytes they take (SQLite: the pages of the
+``metrics`` table and its indexes from ``dbstat``, and the whole file; PostgreSQL:
+``pg_total_relation_size('metrics')``), and the time of a timed run (median and 95th percentile, wall
+and CPU of the benchmark's process, which excludes the PostgreSQL server's work), when every
+window is full. Rows of a longer history follow from the
+retention: raw values for 7 days, hourly means to 8 weeks, daily means to 400 days.
+
+Usage: ``python tests/bench/bench_history_size.py [--days D] [--timed-days T] [--engine sqlite|postgresql|both]``.
+PostgreSQL needs the server binaries (apt-get install postgresql) and psycopg2; without them it
+is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "collections"))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import host_metrics, remember  # noqa: E402
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import (  # noqa: E402
+    evaluate_facts,
+    history_windows,
+    load_catalogue,
+)
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store  # noqa: E402
+from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.health_fixture import healthy_health  # noqa: E402
+
+START = datetime(2026, 10, 1, 0, 2, tzinfo=timezone.utc)
+STEP = timedelta(minutes=5)
+HOST = "ias-bench"
+
+
+def facts_at(when: datetime, rng: random.Random) -> dict:
+    """The host's facts at ``when``: a daily rhythm plus noise for every number the rules read."""
+    health = healthy_health()
+    day = math.sin(2 * math.pi * (when.hour + when.minute / 60.0) / 24.0)
+    for index, item in enumerate(health["processes"]["items"]):
+        item["cpu_percent"] = round(max(0.0, 5.0 + 3.0 * day + rng.gauss(0, 1.0)), 2)
+        item["rss_bytes"] = int((200 + 40 * index + 10 * day + rng.gauss(0, 2)) * 1048576)
+        item["start_time_epoch"] = START.timestamp() - 3600 - index
+    health["webserver"]["latency_ms"] = round(abs(rng.gauss(15, 4)), 1)
+    health["cloud"]["latency_ms"] = round(abs(rng.gauss(40, 8)), 1)
+    for app in health["capacity"]["apps"].values():
+        app["in_use"] = rng.randint(0, app["licensed"])
+    health["replication"]["clock_skew_seconds"] = round(rng.gauss(0, 0.3), 2)
+    return health
+
+
+def simulate(url: str, days: float, catalogue, timed_days: float = 1.0) -> dict:
+    rng = random.Random(1)
+    windows = history_windows(catalogue)
+    runs = int(days * 24 * 12)
+    timed_from = runs - int(timed_days * 24 * 12)
+    last_day = []
+    alarms = 0
+
+    def opener():
+        return open_store(url, "state store")
+    with opener() as store:
+        for index in range(timed_from):
+            when = START + STEP * index
+            store.record_metrics(HOST, when, host_metrics(facts_at(when, rng)))
+            if index == 0 or when.hour != (when - STEP).hour:  # the first run of each hour compacts
+                store.compact_metrics(when, host=HOST)
+    for index in range(timed_from, runs):
+        when = START + STEP * index
+        health = facts_at(when, rng)
+        began, began_cpu = time.perf_counter(), time.process_time()
+        remembered = remember(opener, HOST, health, when, windows=windows)
+        found = evaluate_facts(health, host=HOST, customer="bench", catalogue=catalogue, detected_at=when,
+                               history=remembered.history)[0]
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+        if remembered.warnings:
+            raise SystemExit("run %d: %s" % (index, remembered.warnings))
+        alarms += len(found)
+        last_day.append((elapsed, cpu))
+    return {"runs": runs, "last_day": last_day, "alarms": alarms, "metrics": len(host_metrics(facts_at(START, rng)))}
+
+
+def sqlite_size(path: str) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
+        try:
+            table = conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_at', "
+                                 "'sqlite_autoindex_metrics_1')").fetchone()[0]
+        except sqlite3.OperationalError:  # SQLite built without dbstat
+            table = None
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
+    finally:
+        conn.close()
+    return {"rows": rows, "table_bytes": table, "file_bytes": os.path.getsize(path), "free_bytes": free}
+
+
+def run_sqlite(days: float, catalogue, timed_days: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-history-") as directory:
+        path = os.path.join(directory, "state.sqlite")
+        began = time.perf_counter()
+        result = simulate(path, days, catalogue, timed_days)
+        total = time.perf_counter() - began
+        size = sqlite_size(path)
+    report("SQLite %s" % sqlite3.sqlite_version, days, result, total, size["rows"], size["table_bytes"],
+           "file %s (of which free pages %s)" % (_mb(size["file_bytes"]), _mb(size["free_bytes"])))
+
+
+def run_postgresql(days: float, catalogue, timed_days: float) -> None:
+    try:
+        from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import PgCluster, pg_bindir
+        import psycopg2  # noqa: F401  pylint: disable=unused-import
+    except ImportError as exc:
+        print("PostgreSQL: skipped (%s)" % exc)
+        return
+    bindir = pg_bindir()
+    if bindir is None:
+        print("PostgreSQL: skipped (no initdb/pg_ctl: apt-get install postgresql)")
+        return
+    cluster = PgCluster(bindir)
+    try:
+        database = cluster.create_database()
+        began = time.perf_counter()
+        result = simulate(cluster.url(database), days, catalogue, timed_days)
+        total = time.perf_counter() - began
+        conn = cluster.connect(database)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("VACUUM ANALYZE metrics")
+                cur.execute("SELECT COUNT(*), pg_total_relation_size('metrics'), pg_relation_size('metrics'), "
+                            "current_setting('server_version') FROM metrics")
+                rows, total_bytes, heap_bytes, version = cur.fetchone()
+        finally:
+            conn.close()
+    finally:
+        cluster.stop()
+    report("PostgreSQL %s (fsync=off)" % version, days, result, total, rows, total_bytes,
+           "heap %s, the rest indexes" % _mb(heap_bytes))
+
+
+def _mb(value) -> str:
+    return "n/a" if value is None else "%.2f MB" % (value / 1048576.0)
+
+
+def report(engine: str, days: float, result: dict, total: float, rows: int, table_bytes, detail: str) -> None:
+    wall = sorted(elapsed for elapsed, dummy in result["last_day"])
+    cpu = sorted(used for dummy, used in result["last_day"])
+    per_month = None if table_bytes is None else table_bytes * 30.0 / days
+    print("%s: %d runs of one host over %g days (%d metrics a run), %d alarms, %.1f s" % (
+        engine, result["runs"], days, result["metrics"], result["alarms"], total))
+    print("  metric rows kept: %d (%.0f per metric); metrics table + indexes: %s (%s per host per month); %s" % (
+        rows, rows / max(result["metrics"], 1), _mb(table_bytes), _mb(per_month), detail))
+    if table_bytes is not None and rows:
+        print("  bytes per row: %.0f" % (table_bytes / rows))
+    print("  a run (remember + evaluate) over the last %d runs: wall median %.1f ms, p95 %.1f ms; CPU of this process "
+          "median %.1f ms, p95 %.1f ms" % (len(wall), 1000 * statistics.median(wall), 1000 * _p95(wall),
+                                            1000 * statistics.median(cpu), 1000 * _p95(cpu)))
+
+
+def _p95(values: list) -> float:
+    return values[int(0.95 * (len(values) - 1))] if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--timed-days", type=float, default=1.0)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    catalogue = load_catalogue()
+    if args.engine in ("sqlite", "both"):
+        run_sqlite(args.days, catalogue, args.timed_days)
+    if args.engine in ("postgresql", "both"):
+        run_postgresql(args.days, catalogue, args.timed_days)
+
+
+if __name__ == "__main__":
+    main()
