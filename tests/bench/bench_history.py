@@ -164,11 +164,20 @@ def store_size(store, path: str | None, hosts: int, days: float) -> dict:
         files = {suffix or "db": os.path.getsize(path + suffix) if os.path.exists(path + suffix) else 0
                  for suffix in ("", "-wal", "-shm")}
         size.update(files={key.lstrip("-"): value for key, value in files.items()}, bytes=sum(files.values()))
+        try:  # bytes per table and index, when SQLite has the dbstat table
+            with store._tx("measure", write=False) as cur:  # pylint: disable=protected-access
+                cur.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name HAVING SUM(pgsize) > 4096 ORDER BY name")
+                size["objects_bytes"] = dict(cur.fetchall())
+        except Exception:  # pylint: disable=broad-exception-caught  # a SQLite built without it
+            pass
     else:
         with store._tx("measure", write=False) as cur:  # pylint: disable=protected-access
             cur.execute("SELECT pg_database_size(current_database()), pg_total_relation_size('metrics')")
             database, metrics = cur.fetchone()
-        size.update(bytes=database, metrics_table_bytes=metrics)
+            cur.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname IN ('metrics', 'metrics_pkey', "
+                        "'metrics_at') ORDER BY relname")
+            objects = dict(cur.fetchall())
+        size.update(bytes=database, metrics_table_bytes=metrics, objects_bytes=objects)
     size["bytes_per_host_per_month"] = round(size["bytes"] / hosts / (days / 30.0))
     return size
 
