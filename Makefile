@@ -11,7 +11,7 @@ DEMO_STORE := $(CURDIR)/.demo/state.sqlite
 DEMO := IMAGICLE_STATE_STORE=$(DEMO_STORE)
 
 .PHONY: demo test setup setup-test demo-up demo-tour demo-down check cases explain fault clear silence \
-	sanity units pytest molecule lint bench soak clean
+	sanity units pytest molecule lint bench bench-history soak clean
 
 demo: setup demo-up demo-tour
 
@@ -59,6 +59,12 @@ sanity units pytest molecule lint: setup-test
 bench: setup-test
 	@bash scripts/demo.sh up
 	python tests/bench/bench_facts.py
+
+# One evaluation round of 1,000 hosts with and without their metric history (30 days of it in the
+# state store), on SQLite and on a private PostgreSQL cluster (its reduced form, 20 hosts x 2 days,
+# is part of `make test`). Results: tests/output/bench_history.json; see docs/benchmarks.md.
+bench-history: setup-test
+	python tests/bench/bench_history.py $(if $(HOSTS),--hosts $(HOSTS)) $(if $(DAYS),--days $(DAYS))
 
 # 200 runs of the scheduled job with a changing mix of host faults and backend failures, then a
 # count of tickets, pages and mails in the real services, and the run times early against late

@@ -14,9 +14,12 @@ import traceback
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import store as store_module
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import store_engine
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import downsample
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import (
     DEFAULT_SQLITE_PATH,
     MIGRATIONS,
@@ -259,6 +262,41 @@ def test_case_times_keep_microseconds_and_convert_to_utc(store):
     got = store.get_case("fp-1")
     assert got.opened_at == opened_at
     assert got.opened_at.tzinfo == timezone.utc and got.opened_at.hour == 9
+
+
+def _strptime_utc(value):
+    """How SQLite times were read before the fast path: strptime, then UTC."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def _read_or_error(read, value):
+    try:
+        return read(value)
+    except (ValueError, TypeError) as exc:
+        return type(exc), str(exc)
+
+
+# (strftime writes years before 1000 with fewer than four digits, which neither reading takes back.)
+@given(moment=st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(timezone.utc)))
+@settings(max_examples=300, deadline=None)
+def test_sqlite_times_read_back_as_written(moment):
+    sqlite_store = store_module.Store(parse_store_url("/nonexistent/state.sqlite"), None, "test store")
+    written = sqlite_store._dt(moment)
+    read = sqlite_store._from_dt(written)
+    assert read == moment == _strptime_utc(written)
+    assert read.tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-27T12:00:00.123456Z", "2026-11-27T12:00:00.000000Z", "0001-01-01T00:00:00.000000Z",
+    "2026-W48-5T12:00:00.000000Z", "2026-02-30T12:00:00.000000Z", "2026-11-27T12:00:60.000000Z",
+    "2026-11-27T24:00:00.000000Z", "2026-11-27T12:00:00.000000Z\n", "2026-11-27T12:00:00Z", "2026-11-27T12:00:00.1Z",
+    "2026-11-27 12:00:00.000000Z", "2026-11-27T12:00:00.0+0100", "2026-11-27T12:00:00.000000+00:00",
+    "\uff12026-11-27T12:00:00.000000Z", "2026-1-27T12:00:00.000000Z", "", 20261127,
+])
+def test_sqlite_times_are_read_as_strptime_reads_them(value):
+    """The fast path gives what strptime gave, value or error, for any text, not only the store's own."""
+    assert _read_or_error(store_module._sqlite_time, value) == _read_or_error(_strptime_utc, value)
 
 
 def test_case_record_validation():
@@ -568,6 +606,40 @@ def test_compact_metrics_with_other_periods(store):
     assert times[:2] == [now - timedelta(days=3), now - timedelta(days=2)]
     assert times[2:4] == [now - timedelta(days=2) + timedelta(hours=1), now - timedelta(days=2) + timedelta(hours=2)]
     assert len(times) == 2 + 23 + 96
+
+
+def _compacted_averaging_every_bucket(points, bucket):
+    """_compacted as it was: every bucket averaged, those that were one value at their start left out after."""
+    members = {}
+    for at, dummy in points:
+        members.setdefault(store_module._bucket_start(at, bucket), []).append(at)
+    return [(start, start + bucket, mean, len(members[start])) for start, mean in downsample(points, bucket)
+            if members[start] != [start]]
+
+
+@given(offsets=st.lists(st.tuples(st.integers(0, 3 * 24 * 12), st.sampled_from([0, 1]),
+                                  st.one_of(st.floats(0, 100), st.just(float("nan")))), max_size=60),
+       bucket=st.sampled_from([timedelta(hours=1), timedelta(days=1)]))
+@settings(max_examples=300, deadline=None)
+def test_compacting_only_the_buckets_to_compact_gives_what_averaging_all_gave(offsets, bucket):
+    """Points every 5 minutes, some on a bucket's start (already compacted ones), NaNs and repeats included."""
+    start = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    points = sorted((start + (bucket * step if on_start else timedelta(minutes=5) * step), value)
+                    for step, on_start, value in offsets)
+    assert store_module._compacted(points, bucket) == _compacted_averaging_every_bucket(points, bucket)
+
+
+def test_compact_metrics_again_changes_nothing_and_reads_the_same(store):
+    now = datetime(2026, 6, 1, 12, 30, tzinfo=timezone.utc)
+    every_15_minutes(store, "ias1", "disk:/:used_percent", now - timedelta(days=60), now, value=lambda i: i % 7 + 0.25)
+    removed = store.compact_metrics(now, host="ias1")
+    history = store.metrics("ias1", "disk:/:used_percent", now - timedelta(days=100))
+    assert removed > 0 and len(history) == 4 * 24 * 60 - removed
+    for later in (timedelta(0), timedelta(minutes=5), timedelta(hours=1)):
+        # 7 days before 12:35 is in the same hour as before 12:30; an hour later, one more hour's 4 values become 1.
+        assert store.compact_metrics(now + later, host="ias1") == (4 - 1 if later == timedelta(hours=1) else 0)
+    compacted_then = [point for point in history if point[0] < now - timedelta(days=7, hours=1)]
+    assert store.metrics("ias1", "disk:/:used_percent", now - timedelta(days=100))[:len(compacted_then)] == compacted_then
 
 
 @pytest.mark.parametrize("periods", [
