@@ -28,10 +28,11 @@ run_units() {
      cp tests/output/junit/*.xml "$RESULTS/" 2>/dev/null; true) &&
   python scripts/junit_count.py --require-tests $SKIPS "$RESULTS"/python*.xml
 }
-# The top-level tests that need neither the test bed nor a shared service (playbooks run with a
-# local connection, the collection built and imported, the inventories parsed) run beside the
-# others, each group in its own pytest; each must run tests and both must pass.
-LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory)
+# The top-level tests that do not use the test bed (playbooks run with a local connection, the
+# collection built and imported, the inventories parsed, the benchmarks' reduced forms, the
+# simulator and Alertmanager on free loopback ports) run beside the others, each group in its
+# own pytest; each must run tests and both must pass.
+LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/simulator tests/paging)
 run_pytest() {
   local ignore=() dir local_pid local_rc main_rc
   for dir in "${LOCAL_TESTS[@]}"; do ignore+=(--ignore="$dir"); done
