@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One case per root cause: the alarms a cause explains are folded into the case of the cause.
 
-Three causes, decided by :func:`group` (a plain function of the run's alarms, gaps, hosts and
+Four causes, decided by :func:`group` (a plain function of the run's alarms, gaps, hosts and
 the open cases; :func:`fold` reads what it needs from the state store and calls it):
 
 1. **A host that did not report** (its ``host_not_reporting`` alarm fires in this run): its other
@@ -22,6 +22,11 @@ the open cases; :func:`fold` reads what it needs from the state store and calls 
    ``peer``, matched against the run's host names case-insensitively, then by the short name
    before the first dot) has ``host_not_reporting`` in this run opens no case on the survivor;
    the peer's case names it.
+4. **A process in a restart loop**: while a ``process_restart_loop`` alarm fires on a host (or
+   its open case is held quietly because the process still restarted within the window), the
+   crash alarms of the same process on that host (``process_down_or_restarted``, matched by the
+   subject: the process id) open no case; their cases already open are held quietly, whether
+   they fire in this run or not. When the loop case is resolved, they are evaluated as usual.
 
 Each folded alarm is named ("covers: ...") in the body of the case that covers it, and counted
 in the run's ``suppressed``. When the set a cause covers changes, :func:`tell` adds one comment
@@ -46,9 +51,12 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import cl
 NOT_REPORTING_CHECK = "host_not_reporting"
 CLOUD_CHECK = "cloud_unreachable"
 REPLICATION_CHECK = "replication_unhealthy"
-# The check of each rule of the default catalogue, for alarms that do not say theirs.
+LOOP_CHECK = "process_restart_loop"
+CRASH_CHECK = "process_down_or_restarted"
+# The check of each rule of the default catalogue, for alarms (and open cases) that do not say theirs.
 DEFAULT_CHECKS = {"host_not_reporting": NOT_REPORTING_CHECK, "cloud_connection_failed": CLOUD_CHECK,
-                  "replication_problem": REPLICATION_CHECK}
+                  "replication_problem": REPLICATION_CHECK, "process_restart_loop": LOOP_CHECK,
+                  "voip_stack_crashed": CRASH_CHECK, "application_crashed": CRASH_CHECK}
 MIN_CUSTOMER_HOSTS = 2
 CUSTOMER_HOST_SUFFIX = " (all hosts)"
 HOSTS_IN_SUMMARY = 10
@@ -174,6 +182,73 @@ def _merged_contacts(contacts: dict, hosts: list) -> dict | None:
     return {"emails": emails, "language": language or "en"} if emails else None
 
 
+def _rules_of(check: str, alarms: list) -> set:
+    """The rules of ``check``: those of the default catalogue and those the run's alarms name."""
+    return {rule for rule, known in DEFAULT_CHECKS.items() if known == check} | {
+        a.get("rule") for a in alarms if check_of(a) == check and a.get("rule")}
+
+
+def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, checked: set, dropped: set,
+                quiet: list, replaced: dict, silenced, told: dict) -> list:
+    """Cause 4 of :func:`group`: the crash alarms and cases of a process whose restart loop fires (or whose open
+    loop case is held quietly in this run) are folded into the loop's case; the run's gaps, less the no-data gaps
+    the quiet holds replace.
+
+    A crash alarm without a case that the loop's case named stays named while the case is open, also at a run
+    that saw no restart: the case is not told of it coming and going with each restart."""
+    loop_rules, crash_rules = _rules_of(LOOP_CHECK, eligible), _rules_of(CRASH_CHECK, eligible)
+    causes: dict = {}  # (host, process) -> (fingerprint of the loop, its alarm or None when its case is held)
+    for alarm in sorted(eligible, key=_order):
+        if check_of(alarm) == LOOP_CHECK and alarm["host"] in checked and id(alarm) not in dropped:
+            causes.setdefault((alarm["host"], alarm.get("subject") or ""), (alarm["fingerprint"], alarm))
+    for record in open_cases:
+        key = (record.host, record.subject or "")
+        if record.rule in loop_rules and record.host in checked and key not in causes \
+                and any(g.quiet and g.covers(record) for g in gaps):
+            causes[key] = (record.fingerprint, None)
+    if not causes:
+        return gaps
+    open_by_fp = {record.fingerprint: record for record in open_cases}
+    entries_of: dict = {key: [] for key in causes}
+    held: set = set()
+    for alarm in sorted(eligible, key=_order):
+        key = (alarm["host"], alarm.get("subject") or "")
+        if check_of(alarm) != CRASH_CHECK or key not in causes or id(alarm) in dropped:
+            continue
+        dropped.add(id(alarm))
+        held.add(alarm["fingerprint"])
+        entries_of[key].append(_entry(alarm["fingerprint"], alarm["host"], alarm["rule"], key[1],
+                                      open_by_fp.get(alarm["fingerprint"]), alarm["host"]))
+    for record in sorted(open_cases, key=lambda r: (str(r.rule), str(r.fingerprint))):
+        key = (record.host, record.subject or "")
+        if record.rule in crash_rules and key in causes and record.fingerprint not in held:
+            held.add(record.fingerprint)
+            entries_of[key].append(_entry(record.fingerprint, record.host, record.rule, key[1], record, record.host))
+    for key, (fp, dummy) in causes.items():
+        named = {entry["fingerprint"] for entry in entries_of[key]}
+        said = told.get(fp) if isinstance(told.get(fp), dict) else {}
+        entries_of[key] += [{"fingerprint": cfp, "host": key[0], "text": text} for cfp, text in sorted(said.items())
+                            if cfp not in named and cfp not in open_by_fp and not _has_case(text)]
+    covered = set()
+    for key, (fp, alarm) in causes.items():
+        host, process = key
+        for entry in entries_of[key]:
+            record = open_by_fp.get(entry["fingerprint"])
+            rules = [record.rule] if record is not None else [a["rule"] for a in eligible
+                                                              if a["fingerprint"] == entry["fingerprint"]][:1]
+            for rule in rules:  # none: named by the case earlier, neither firing nor open now
+                quiet.append(Gap(host, rule, process, "covered by the restart loop of %s" % process, quiet=True))
+                covered.add((host, rule, process))
+                folded.suppressed += 1
+        if alarm is not None:
+            replaced[id(alarm)] = dict(alarm, covers=entries_of[key])
+            folded.covers[fp] = None if silenced(alarm) else entries_of[key]
+        elif entries_of[key]:
+            folded.covers[fp] = entries_of[key]
+    # A covered crash case is held quietly, not for lack of data.
+    return [g for g in gaps if (g.host, g.rule, g.subject) not in covered]
+
+
 def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: list, *, customers: dict | None = None,
           contacts: dict | None = None, silenced=None, told: dict | None = None) -> Folded:
     """Fold this run's alarms into their causes (see the module's description).
@@ -182,7 +257,8 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
     evaluated host to its customer (without it, no customer-level case opens or resolves);
     ``silenced(alarm)`` says whether a silence in force holds an alarm back; ``told`` maps the
     fingerprint of an open customer-level case to the fingerprints it covered when last told
-    (a run that evaluated none of them leaves the case alone: another slice of the inventory).
+    (a run that evaluated none of them leaves the case alone: another slice of the inventory), and
+    that of an open restart loop case to what it covered when last told ({fingerprint: text}).
     """
     silenced = silenced or (lambda alarm: False)
     contacts = dict(contacts or {})
@@ -245,6 +321,9 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
     for host, alarm in dead.items():
         replaced[id(alarm)] = dict(alarm, covers=entries_of[host])
         folded.covers[alarm["fingerprint"]] = None if silenced(alarm) else entries_of[host]
+
+    # 4. A process in a restart loop: its crash alarms and cases are covered by the loop's case.
+    gaps = _fold_loops(folded, eligible, gaps, open_cases, checked, dropped, quiet, replaced, silenced, told)
 
     # 2. A customer whose reporting hosts all lost the cloud: one customer-level alarm.
     added = []
@@ -336,9 +415,12 @@ def fold(store, alarms: list, gaps: list, checked_hosts, evaluated_hosts, now: d
     open_cases = store.cases(status="open")
     in_force = store.silences(active_at=now)
     told = {}
+    loop_rules = _rules_of(LOOP_CHECK, [a for a in alarms if isinstance(a, dict)])
     for record in open_cases:
         if record.customer and record.host == customer_host(record.customer):
             told[record.fingerprint] = set(_told(store, record) or ())
+        elif record.rule in loop_rules:
+            told[record.fingerprint] = dict(_told(store, record) or {})
     return group(alarms, gaps, checked_hosts, evaluated_hosts, open_cases, customers=customers, contacts=contacts,
                  silenced=lambda alarm: silences.matching(in_force, alarm, now) is not None, told=told)
 

@@ -573,7 +573,14 @@ def check_process_restart_loop(section: dict, rule: Rule, history=None, now: dat
     for process, item in _history_items(section):
         restarts = behaviour.restarts_within(history.process(process, "start_time_epoch"), now, window,
                                              _current_start(item))
+        if not restarts:
+            continue
         if len(restarts) < rule.params["restarts"]:
+            # Fewer restarts than the loop takes, but not none: an open loop case stays open (no
+            # resolve and reopen while a slower loop goes on); it clears after a window without one.
+            found.append((process, HOLD, {"hold": "%s restarted %d time(s) within %s min: an open case stays open until "
+                                                  "a window passes without a restart"
+                                                  % (process, len(restarts), rule.params["window_minutes"])}))
             continue
         started = [behaviour.epoch_time(epoch) for dummy, epoch in restarts]
         shown = [_iso_utc(moment) for moment in started[-RESTART_TIMES_SHOWN:] if moment is not None]
@@ -1545,8 +1552,9 @@ def evaluate_facts(health, *, host: str, customer: str, catalogue: Catalogue,
             no_data.append(NoData(rule.id, None, "%s: facts of an unexpected shape (%s)" % (rule.section, type(exc).__name__)))
         for fired, (subject, level, evidence) in findings:
             if level == HOLD:
-                no_data.append(NoData(fired.id, subject, "%s is %s, between clear (%s) and warn (%s): an open case stays open"
-                                      % (fired.section, evidence.get("value"), fired.clear, fired.warn), quiet=True))
+                reason = evidence.get("hold") or ("%s is %s, between clear (%s) and warn (%s): an open case stays open"
+                                                  % (fired.section, evidence.get("value"), fired.clear, fired.warn))
+                no_data.append(NoData(fired.id, subject, reason, quiet=True))
                 continue
             alarm = _make_alarm(fired, level, subject, evidence, host, customer, stamp)
             if alarm.fingerprint not in seen:

@@ -365,3 +365,83 @@ def test_host_text_in_what_a_case_covers_is_masked_and_one_line(store):
     body = case_of(store, not_reporting()["fingerprint"])["fields"]["body"]
     line = next(line for line in body.splitlines() if line.startswith("  covers:"))
     assert "/srv/{evidence}" in line and "5678" not in line and "+39 ***" in line
+
+
+# --- a process in a restart loop ----------------------------------------------------------------------------
+
+def crash(process="voip_stack", host="ias-a", rule="voip_stack_crashed", state="restarted since the last run"):
+    return alarm(host=host, rule=rule, subject=process, priority="P1", check="process_down_or_restarted",
+                 title="VoIP stack crashed", family="service_degradation", summary="VoIP stack (%s) %s" % (process, state),
+                 evidence={"process": process, "application": "VoIP stack", "role": "voip_stack", "state": state,
+                           "running": True, "restarted": True, "count": 1})
+
+
+def loop(process="voip_stack", host="ias-a"):
+    return alarm(host=host, rule="process_restart_loop", subject=process, priority="P1", check="process_restart_loop",
+                 title="Process restarting again and again", family="service_degradation",
+                 summary="VoIP stack (%s) restarted 3 times within 60 min" % process,
+                 evidence={"process": process, "application": "VoIP stack", "role": "voip_stack", "restarts": 3,
+                           "window_minutes": 60})
+
+
+def loop_held(process="voip_stack", host="ias-a"):
+    """The quiet hold evaluate gives while one or two restarts remain in the window."""
+    return cases.Gap(host, "process_restart_loop", process, "restarted 1 time(s) within 60 min", quiet=True)
+
+
+def test_a_restart_loop_and_the_crash_of_the_same_process_are_one_case(store):
+    report = step(store, [loop(), crash()], {"ias-a"}, T0)
+    assert (report.opened, report.suppressed) == (1, 1)
+    [case] = store.local_list()
+    assert case["fields"]["title"] == "ias-a: Process restarting again and again (voip_stack)" and case["priority"] == "P1"
+    assert "covers: voip_stack_crashed voip_stack (no case)" in case["fields"]["body"]
+    assert store.get_case(crash()["fingerprint"]) is None
+    # Run after run, restarting or not at each run: no crash case, no word on the loop's case.
+    for minutes, alarms in ((5, [loop(), crash()]), (10, [loop()]), (15, [loop(), crash()])):
+        report = step(store, alarms, {"ias-a"}, at(minutes))
+        assert (report.opened, report.resolved, report.noted, report.reopened) == (0, 0, 0, 0)
+    assert len(store.local_list()) == 1 and comments(store, loop()["fingerprint"]) == []
+
+
+def test_a_crash_case_open_before_the_loop_is_held_quietly_and_named_then_measured_again(store):
+    # The first restarts are crashes (a loop is three); the crash case is open when the loop starts.
+    step(store, [crash()], {"ias-a"}, T0)
+    step(store, [crash()], {"ias-a"}, at(5))
+    ref = store.get_case(crash()["fingerprint"]).case_ref
+    report = step(store, [loop(), crash()], {"ias-a"}, at(10))
+    assert (report.opened, report.suppressed) == (1, 1)
+    assert "covers: voip_stack_crashed voip_stack (case %s)" % ref in case_of(store, loop()["fingerprint"])["fields"]["body"]
+    # A run that sees no restart (the crash alarm clears), and the loop slowing down (held): the crash case
+    # is neither resolved nor noted, nor does the loop's case move.
+    for minutes, alarms, gaps in ((15, [loop()], []), (20, [], [loop_held()]), (25, [crash()], [loop_held()]),
+                                  (30, [loop(), crash()], [])):
+        report = step(store, alarms, {"ias-a"}, at(minutes), gaps=gaps)
+        assert (report.opened, report.resolved, report.noted, report.reopened, report.suppressed) == (0, 0, 0, 0, 1)
+    assert comments(store, crash()["fingerprint"]) == [] and comments(store, loop()["fingerprint"]) == []
+    assert store.get_case(crash()["fingerprint"]).no_data_since is None
+    # The loop is over (a window without a restart): both are measured as usual and resolve.
+    report = step(store, [], {"ias-a"}, at(95))
+    assert (report.resolved, report.suppressed) == (2, 0)
+    assert {store.get_case(a["fingerprint"]).status for a in (loop(), crash())} == {"resolved"}
+
+
+def test_the_loop_of_one_process_does_not_cover_the_crash_of_another_nor_of_another_host(store):
+    other = crash("ivr", rule="application_crashed", state="is not running")
+    report = step(store, [loop(), other, crash(host="ias-b")], {"ias-a", "ias-b"}, T0)
+    assert (report.opened, report.suppressed) == (3, 0)
+    assert "covers:" not in case_of(store, loop()["fingerprint"])["fields"]["body"]
+
+
+def test_when_the_loop_stops_a_crash_that_still_fires_gets_its_case(store):
+    step(store, [loop(), crash()], {"ias-a"}, T0)
+    assert store.get_case(crash()["fingerprint"]) is None
+    # The loop is over, and the process is down now: the crash alarm is filed, the loop's case resolved.
+    report = step(store, [crash(state="is not running")], {"ias-a"}, at(90))
+    assert (report.opened, report.resolved, report.suppressed) == (1, 1, 0)
+    assert store.get_case(crash()["fingerprint"]).status == "open"
+
+
+def test_a_crash_rule_of_another_name_is_covered_too(store):
+    custom = crash(rule="voip_down_custom")
+    report = step(store, [loop(), custom], {"ias-a"}, T0)
+    assert (report.opened, report.suppressed) == (1, 1)

@@ -110,6 +110,28 @@ def test_a_process_restarting_again_and_again_is_one_p1_while_it_loops(tmp_path)
     assert seen == [[]] * 3 + [loop] * 11 + [[]] * 2
 
 
+def test_fewer_restarts_than_a_loop_hold_an_open_loop_case_until_a_window_without_one(tmp_path):
+    runs = Runs(tmp_path)
+    holds = []
+    for index in range(16):
+        at = T0 + timedelta(minutes=5 * index)
+        health = facts(ivr={"start_time_epoch": restarting(index)})
+        remembered = remember(runs.store, runs.host, health, at, windows=history_windows(CATALOGUE))
+        no_data = evaluate_facts(health, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=at,
+                                 history=remembered.history)[1]
+        holds.append([(gap.subject, gap.quiet) for gap in no_data if gap.rule == "process_restart_loop"])
+    held = [("ivr", True)]
+    # One or two restarts within the hour (runs 1-2, and 14-15 as the restarts leave the window): no alarm,
+    # and a quiet hold that keeps an open loop case from being resolved while the process still restarts.
+    assert holds == [[]] + [held] * 2 + [[]] * 11 + [held] * 2
+    assert runs.run(facts(ivr={"start_time_epoch": restarting(3)}), T0 + timedelta(minutes=80))[0] == []
+    remembered = remember(runs.store, runs.host, facts(ivr={"start_time_epoch": restarting(3)}), T0 + timedelta(minutes=85),
+                          windows=history_windows(CATALOGUE))
+    no_data = evaluate_facts(facts(ivr={"start_time_epoch": restarting(3)}), host="ias-a", customer="acme", catalogue=CATALOGUE,
+                             detected_at=T0 + timedelta(minutes=85), history=remembered.history)[1]
+    assert not [gap for gap in no_data if gap.rule == "process_restart_loop"]  # a window without a restart: clear
+
+
 def test_one_alarm_per_process_each_with_its_own_fingerprint(tmp_path):
     runs = Runs(tmp_path)
     for index in range(4):
