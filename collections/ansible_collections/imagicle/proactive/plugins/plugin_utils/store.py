@@ -799,16 +799,34 @@ class Store:
                                  (host, name, self._at(_utc(since, "since")))).fetchall()
         return [(self._from_at(at), float(value)) for at, value in rows]
 
+    def _host_series(self, cur: Any, host: str) -> dict[int, str]:
+        """The series of ``host``: {id: metric name}."""
+        return {int(series): str(name) for series, name in self._execute(
+            cur, "SELECT id, name FROM metric_series WHERE host = ?", (host,)).fetchall()}
+
+    def _points_of(self, cur: Any, series: Sequence[int], where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """(series, at, value) of ``series`` (ids) matching ``where``, by series and time.
+
+        The ids are in the query itself, not a subquery or a join on ``metric_series``: given a
+        join, PostgreSQL read every host's recent points through the time index and kept those of
+        the host (10 times slower with 100 hosts, and more with more); given the ids, it reads
+        each series through the primary key, as SQLite does in both cases.
+        """
+        if not series:
+            return []
+        return self._execute(cur, "SELECT series, at, value FROM metric_points WHERE series IN (%s) AND %s "
+                                  "ORDER BY series, at" % (", ".join("?" * len(series)), where),
+                             list(series) + list(params)).fetchall()
+
     def metric_series(self, host: str, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
         """Every metric of ``host`` from ``since`` on, by name, each oldest first (one query)."""
         with self._tx("read metrics of %s" % host, write=False) as cur:
-            rows = self._execute(cur, "SELECT s.name, p.at, p.value FROM metric_series s JOIN metric_points p "
-                                      "ON p.series = s.id WHERE s.host = ? AND p.at >= ? ORDER BY s.name, p.at",
-                                 (host, self._at(_utc(since, "since")))).fetchall()
-        series: dict[str, list[tuple[datetime, float]]] = {}
-        for name, at, value in rows:
-            series.setdefault(str(name), []).append((self._from_at(at), float(value)))
-        return series
+            names = self._host_series(cur, host)
+            rows = self._points_of(cur, sorted(names), "at >= ?", (self._at(_utc(since, "since")),))
+        by_id: dict[int, list[tuple[datetime, float]]] = {}
+        for series_id, at, value in rows:
+            by_id.setdefault(int(series_id), []).append((self._from_at(at), float(value)))
+        return {names[series_id]: by_id[series_id] for series_id in sorted(by_id, key=names.__getitem__)}
 
     def compact_metrics(self, now: datetime, host: str | None = None, *, history_raw_days: float = HISTORY_RAW_DAYS,
                         history_hourly_days: float = HISTORY_HOURLY_DAYS,
@@ -832,14 +850,15 @@ class Store:
         hourly_from = min(_bucket_start(now - timedelta(days=history_hourly_days), _DAY), raw_from)
         kept_from = min(_bucket_start(now - timedelta(days=history_daily_days), _DAY), hourly_from)
         where, params = "at >= ? AND at < ?", [self._at(kept_from), self._at(raw_from)]
-        if host is not None:
-            where, params = "series IN (SELECT id FROM metric_series WHERE host = ?) AND " + where, [host] + params
         removed = 0
         with self._tx("compact the metric history" + ("" if host is None else " of %s" % host)) as cur:
             self._execute(cur, "DELETE FROM metric_points WHERE at < ?", (self._at(kept_from),))
             removed += max(cur.rowcount, 0)
-            rows = self._execute(cur, "SELECT series, at, value FROM metric_points WHERE %s ORDER BY series, at" % where,
-                                 params).fetchall()
+            if host is None:
+                rows = self._execute(cur, "SELECT series, at, value FROM metric_points WHERE %s ORDER BY series, at" % where,
+                                     params).fetchall()
+            else:
+                rows = self._points_of(cur, sorted(self._host_series(cur, host)), where, params)
             series: dict[int, list[tuple[datetime, float]]] = {}
             for series_id, at, value in rows:
                 series.setdefault(series_id, []).append((self._from_at(at), float(value)))
