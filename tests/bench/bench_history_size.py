@@ -75,7 +75,7 @@ def facts_at(when: datetime, rng: random.Random) -> dict:
     return health
 
 
-def simulate(url: str, days: float, catalogue, timed_days: float = 1.0) -> dict:
+def simulate(url: str, days: float, catalogue, timed_days: float = 1.0, vacuum_daily: bool = False) -> dict:
     rng = random.Random(1)
     windows = history_windows(catalogue)
     runs = int(days * 24 * 12)
@@ -91,6 +91,12 @@ def simulate(url: str, days: float, catalogue, timed_days: float = 1.0) -> dict:
             store.record_metrics(HOST, when, host_metrics(facts_at(when, rng)))
             if index == 0 or when.hour != (when - STEP).hour:  # the first run of each hour compacts
                 store.compact_metrics(when, host=HOST)
+            if vacuum_daily and when.date() != (when + STEP).date():  # what autovacuum does over a real month
+                store._conn.commit()  # pylint: disable=protected-access
+                store._conn.autocommit = True  # pylint: disable=protected-access
+                with store._conn.cursor() as cur:  # pylint: disable=protected-access
+                    cur.execute("VACUUM")
+                store._conn.autocommit = False  # pylint: disable=protected-access
     for index in range(timed_from, runs):
         when = START + STEP * index
         health = facts_at(when, rng)
@@ -135,7 +141,7 @@ def run_sqlite(days: float, catalogue, timed_days: float) -> None:
            "file %s (of which free pages %s); %s" % (_mb(size["file_bytes"]), _mb(size["free_bytes"]), _parts(size["parts"])))
 
 
-def run_postgresql(days: float, catalogue, timed_days: float) -> None:
+def run_postgresql(days: float, catalogue, timed_days: float, vacuum_daily: bool = False) -> None:
     try:
         from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import PgCluster, pg_bindir
         import psycopg2  # noqa: F401  pylint: disable=unused-import
@@ -150,7 +156,7 @@ def run_postgresql(days: float, catalogue, timed_days: float) -> None:
     try:
         database = cluster.create_database()
         began = time.perf_counter()
-        result = simulate(cluster.url(database), days, catalogue, timed_days)
+        result = simulate(cluster.url(database), days, catalogue, timed_days, vacuum_daily)
         total = time.perf_counter() - began
         conn = cluster.connect(database)
         try:
@@ -168,8 +174,19 @@ def run_postgresql(days: float, catalogue, timed_days: float) -> None:
                 parts = dict(cur.fetchall())
         finally:
             conn.close()
+        conn = cluster.connect(database)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:  # the floor: every table and index rewritten without free space
+                cur.execute("VACUUM FULL")
+                cur.execute("SELECT pg_total_relation_size('metric_points') + pg_total_relation_size('metric_series')")
+                packed = cur.fetchone()[0]
+        finally:
+            conn.close()
     finally:
         cluster.stop()
+    print("  (after VACUUM FULL, every table and index rewritten: %s, %.0f bytes per row)"
+          % (_mb(packed), packed / max(rows, 1)))
     report("PostgreSQL %s (fsync=off)" % version, days, result, total, rows, total_bytes,
            "heap of metric_points %s, the rest its indexes and metric_series; %s; before the VACUUM: %s live, %s dead "
            "tuples after %s autovacuums" % (_mb(heap_bytes), _parts(parts), live, dead, autovacuums))
@@ -206,13 +223,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--timed-days", type=float, default=1.0)
+    parser.add_argument("--vacuum-daily", action="store_true",
+                        help="PostgreSQL: VACUUM after each simulated day, as autovacuum would over a real month")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     catalogue = load_catalogue()
     if args.engine in ("sqlite", "both"):
         run_sqlite(args.days, catalogue, args.timed_days)
     if args.engine in ("postgresql", "both"):
-        run_postgresql(args.days, catalogue, args.timed_days)
+        run_postgresql(args.days, catalogue, args.timed_days, args.vacuum_daily)
 
 
 if __name__ == "__main__":
