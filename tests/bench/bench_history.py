@@ -102,13 +102,18 @@ def profile_values(profile: int, step: int, names) -> dict[str, float]:
 
 
 def _insert_raw(store, rows) -> None:
-    """Batch insert of the rows record_metrics writes, in the store's transaction."""
+    """Batch insert of the rows record_metrics writes, in the store's transaction: (host, name, time, value)."""
     with store._tx("insert raw metric history") as cur:  # pylint: disable=protected-access
+        ids = {}
+        for host in sorted({row[0] for row in rows}):
+            names = sorted({row[1] for row in rows if row[0] == host})
+            ids.update(((host, name), series) for name, series in store._series_ids(cur, host, names).items())  # pylint: disable=protected-access
+        points = [(ids[host, name], store._at(at), value) for host, name, at, value in rows]  # pylint: disable=protected-access
         if store.engine == "postgresql":
             from psycopg2.extras import execute_values  # pylint: disable=import-outside-toplevel
-            execute_values(cur, "INSERT INTO metrics (host, name, at, value) VALUES %s", rows, page_size=10000)
+            execute_values(cur, "INSERT INTO metric_points (series, at, value) VALUES %s", points, page_size=10000)
         else:
-            cur.executemany("INSERT INTO metrics (host, name, at, value) VALUES (?, ?, ?, ?)", rows)
+            cur.executemany("INSERT INTO metric_points (series, at, value) VALUES (?, ?, ?)", points)
 
 
 def build_history(store, hosts: int, days: float, first_run: datetime, profiles: int = 10, log=print) -> dict:
@@ -127,14 +132,15 @@ def build_history(store, hosts: int, days: float, first_run: datetime, profiles:
         rows = []
         for profile in range(profiles):
             for step in steps:
-                stamp = store._dt(start + step * STEP)  # pylint: disable=protected-access
                 for name, value in profile_values(profile, step, names).items():
-                    rows.append((host_name(profile), name, stamp, value))
+                    rows.append((host_name(profile), name, start + step * STEP, value))
         _insert_raw(store, rows)
         store.compact_metrics(start + steps[-1] * STEP)
-    copy = "INSERT INTO metrics (host, name, at, value) SELECT ?, name, at, value FROM metrics WHERE host = ?"
+    copy = ("INSERT INTO metric_points (series, at, value) SELECT t.id, p.at, p.value FROM metric_points p "
+            "JOIN metric_series f ON f.id = p.series JOIN metric_series t ON t.host = ? AND t.name = f.name WHERE f.host = ?")
     with store._tx("copy the history of the profiles") as cur:  # pylint: disable=protected-access
         for index in range(profiles, hosts):
+            store._series_ids(cur, host_name(index), names)  # pylint: disable=protected-access
             store._execute(cur, copy, (host_name(index), host_name(index % profiles)))  # pylint: disable=protected-access
     seconds = time.perf_counter() - started
     log("built %d hosts x %d runs (%g days, %d profiles) in %.1f s" % (hosts, runs, days, profiles, seconds))
@@ -172,10 +178,11 @@ def store_size(store, path: str | None, hosts: int, days: float) -> dict:
             pass
     else:
         with store._tx("measure", write=False) as cur:  # pylint: disable=protected-access
-            cur.execute("SELECT pg_database_size(current_database()), pg_total_relation_size('metrics')")
+            cur.execute("SELECT pg_database_size(current_database()), "
+                        "pg_total_relation_size('metric_points') + pg_total_relation_size('metric_series')")
             database, metrics = cur.fetchone()
-            cur.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname IN ('metrics', 'metrics_pkey', "
-                        "'metrics_at') ORDER BY relname")
+            cur.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname LIKE 'metric%' "
+                        "AND relkind IN ('r', 'i') ORDER BY relname")
             objects = dict(cur.fetchall())
         size.update(bytes=database, metrics_table_bytes=metrics, objects_bytes=objects)
     size["bytes_per_host_per_month"] = round(size["bytes"] / hosts / (days / 30.0))
@@ -261,7 +268,7 @@ def measure(url: str, engine: str, estate, settings, hosts: int, days: float, re
             store._conn.autocommit = False  # pylint: disable=protected-access
         result["size_built"] = store_size(store, path, hosts, days)
     log("%s store: %d metric rows, %.1f MB, %d bytes per host per month" % (
-        engine, result["size_built"]["rows"]["metrics"], result["size_built"]["bytes"] / 1e6,
+        engine, result["size_built"]["rows"]["metric_points"], result["size_built"]["bytes"] / 1e6,
         result["size_built"]["bytes_per_host_per_month"]))
 
     at = NOW

@@ -15,8 +15,8 @@ The facts wander like a live host's: CPU and memory of each process with noise a
 rhythm, latencies, licences in use.
 
 It prints, per engine, the number of metric rows, the bytes they take (SQLite: the pages of the
-``metrics`` table and its indexes from ``dbstat``, and the whole file; PostgreSQL:
-``pg_total_relation_size('metrics')``), and the time of a timed run (median and 95th percentile, wall
+``metric_series`` and ``metric_points`` tables and their indexes from ``dbstat``, and the whole
+file; PostgreSQL: ``pg_total_relation_size`` of both), and the time of a timed run (median and 95th percentile, wall
 and CPU of the benchmark's process, which excludes the PostgreSQL server's work), when every
 window is full. Rows of a longer history follow from the
 retention: raw values for 7 days, hourly means to 8 weeks, daily means to 400 days.
@@ -55,6 +55,8 @@ from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.heal
 START = datetime(2026, 10, 1, 0, 2, tzinfo=timezone.utc)
 STEP = timedelta(minutes=5)
 HOST = "ias-bench"
+# The metric history's tables and indexes (schema 6 on): series, their points, the time index.
+SQLITE_OBJECTS = ("metric_series", "sqlite_autoindex_metric_series_1", "metric_points", "metric_points_at")
 
 
 def facts_at(when: datetime, rng: random.Random) -> dict:
@@ -73,7 +75,7 @@ def facts_at(when: datetime, rng: random.Random) -> dict:
     return health
 
 
-def simulate(url: str, days: float, catalogue, timed_days: float = 1.0) -> dict:
+def simulate(url: str, days: float, catalogue, timed_days: float = 1.0, vacuum_daily: bool = False) -> dict:
     rng = random.Random(1)
     windows = history_windows(catalogue)
     runs = int(days * 24 * 12)
@@ -89,6 +91,12 @@ def simulate(url: str, days: float, catalogue, timed_days: float = 1.0) -> dict:
             store.record_metrics(HOST, when, host_metrics(facts_at(when, rng)))
             if index == 0 or when.hour != (when - STEP).hour:  # the first run of each hour compacts
                 store.compact_metrics(when, host=HOST)
+            if vacuum_daily and when.date() != (when + STEP).date():  # what autovacuum does over a real month
+                store._conn.commit()  # pylint: disable=protected-access
+                store._conn.autocommit = True  # pylint: disable=protected-access
+                with store._conn.cursor() as cur:  # pylint: disable=protected-access
+                    cur.execute("VACUUM")
+                store._conn.autocommit = False  # pylint: disable=protected-access
     for index in range(timed_from, runs):
         when = START + STEP * index
         health = facts_at(when, rng)
@@ -108,17 +116,18 @@ def sqlite_size(path: str) -> dict:
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        rows = conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
+        rows = conn.execute("SELECT COUNT(*) FROM metric_points").fetchone()[0]
         try:
-            table = conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_at', "
-                                 "'sqlite_autoindex_metrics_1')").fetchone()[0]
+            parts = dict(conn.execute("SELECT name, SUM(pgsize) FROM dbstat WHERE name IN (%s) GROUP BY name"
+                                      % ", ".join("'%s'" % name for name in SQLITE_OBJECTS)).fetchall())
+            table = sum(parts.values())
         except sqlite3.OperationalError:  # SQLite built without dbstat
-            table = None
+            table, parts = None, {}
         page = conn.execute("PRAGMA page_size").fetchone()[0]
         free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
     finally:
         conn.close()
-    return {"rows": rows, "table_bytes": table, "file_bytes": os.path.getsize(path), "free_bytes": free}
+    return {"rows": rows, "table_bytes": table, "parts": parts, "file_bytes": os.path.getsize(path), "free_bytes": free}
 
 
 def run_sqlite(days: float, catalogue, timed_days: float) -> None:
@@ -129,10 +138,10 @@ def run_sqlite(days: float, catalogue, timed_days: float) -> None:
         total = time.perf_counter() - began
         size = sqlite_size(path)
     report("SQLite %s" % sqlite3.sqlite_version, days, result, total, size["rows"], size["table_bytes"],
-           "file %s (of which free pages %s)" % (_mb(size["file_bytes"]), _mb(size["free_bytes"])))
+           "file %s (of which free pages %s); %s" % (_mb(size["file_bytes"]), _mb(size["free_bytes"]), _parts(size["parts"])))
 
 
-def run_postgresql(days: float, catalogue, timed_days: float) -> None:
+def run_postgresql(days: float, catalogue, timed_days: float, vacuum_daily: bool = False) -> None:
     try:
         from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import PgCluster, pg_bindir
         import psycopg2  # noqa: F401  pylint: disable=unused-import
@@ -147,21 +156,44 @@ def run_postgresql(days: float, catalogue, timed_days: float) -> None:
     try:
         database = cluster.create_database()
         began = time.perf_counter()
-        result = simulate(cluster.url(database), days, catalogue, timed_days)
+        result = simulate(cluster.url(database), days, catalogue, timed_days, vacuum_daily)
         total = time.perf_counter() - began
         conn = cluster.connect(database)
         try:
             with conn.cursor() as cur:
-                cur.execute("VACUUM ANALYZE metrics")
-                cur.execute("SELECT COUNT(*), pg_total_relation_size('metrics'), pg_relation_size('metrics'), "
-                            "current_setting('server_version') FROM metrics")
+                cur.execute("SELECT n_live_tup, n_dead_tup, autovacuum_count FROM pg_stat_user_tables "
+                            "WHERE relname = 'metric_points'")
+                live, dead, autovacuums = cur.fetchone()
+                cur.execute("VACUUM ANALYZE metric_series")
+                cur.execute("VACUUM ANALYZE metric_points")
+                cur.execute("SELECT COUNT(*), pg_total_relation_size('metric_points') + pg_total_relation_size('metric_series'), "
+                            "pg_relation_size('metric_points'), current_setting('server_version') FROM metric_points")
                 rows, total_bytes, heap_bytes, version = cur.fetchone()
+                cur.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname LIKE 'metric%' "
+                            "AND relkind IN ('r', 'i')")
+                parts = dict(cur.fetchall())
+        finally:
+            conn.close()
+        conn = cluster.connect(database)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:  # the floor: every table and index rewritten without free space
+                cur.execute("VACUUM FULL")
+                cur.execute("SELECT pg_total_relation_size('metric_points') + pg_total_relation_size('metric_series')")
+                packed = cur.fetchone()[0]
         finally:
             conn.close()
     finally:
         cluster.stop()
+    print("  (after VACUUM FULL, every table and index rewritten: %s, %.0f bytes per row)"
+          % (_mb(packed), packed / max(rows, 1)))
     report("PostgreSQL %s (fsync=off)" % version, days, result, total, rows, total_bytes,
-           "heap %s, the rest indexes" % _mb(heap_bytes))
+           "heap of metric_points %s, the rest its indexes and metric_series; %s; before the VACUUM: %s live, %s dead "
+           "tuples after %s autovacuums" % (_mb(heap_bytes), _parts(parts), live, dead, autovacuums))
+
+
+def _parts(parts: dict) -> str:
+    return ", ".join("%s %s" % (name, _mb(size)) for name, size in sorted(parts.items()))
 
 
 def _mb(value) -> str:
@@ -174,7 +206,7 @@ def report(engine: str, days: float, result: dict, total: float, rows: int, tabl
     per_month = None if table_bytes is None else table_bytes * 30.0 / days
     print("%s: %d runs of one host over %g days (%d metrics a run), %d alarms, %.1f s" % (
         engine, result["runs"], days, result["metrics"], result["alarms"], total))
-    print("  metric rows kept: %d (%.0f per metric); metrics table + indexes: %s (%s per host per month); %s" % (
+    print("  metric rows kept: %d (%.0f per metric); metric tables + indexes: %s (%s per host per month); %s" % (
         rows, rows / max(result["metrics"], 1), _mb(table_bytes), _mb(per_month), detail))
     if table_bytes is not None and rows:
         print("  bytes per row: %.0f" % (table_bytes / rows))
@@ -191,13 +223,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--timed-days", type=float, default=1.0)
+    parser.add_argument("--vacuum-daily", action="store_true",
+                        help="PostgreSQL: VACUUM after each simulated day, as autovacuum would over a real month")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     catalogue = load_catalogue()
     if args.engine in ("sqlite", "both"):
         run_sqlite(args.days, catalogue, args.timed_days)
     if args.engine in ("postgresql", "both"):
-        run_postgresql(args.days, catalogue, args.timed_days)
+        run_postgresql(args.days, catalogue, args.timed_days, args.vacuum_daily)
 
 
 if __name__ == "__main__":

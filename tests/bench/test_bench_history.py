@@ -49,18 +49,21 @@ def test_the_reduced_benchmark_measures_both_rounds_and_the_store(tmp_path):
         assert with_history["points_read"] >= with_history["hosts_with_history"] * DAYS * 288, engine
         for size in ("size_built", "size_after"):
             assert figures[size]["bytes"] > 0 and figures[size]["bytes_per_host_per_month"] > 0, (engine, size)
-            assert figures[size]["rows"]["metrics"] >= HOSTS * 5 * DAYS * 288, (engine, size)
-        assert figures["size_after"]["rows"]["metrics"] > figures["size_built"]["rows"]["metrics"], engine
+            assert figures[size]["rows"]["metric_points"] >= HOSTS * 5 * DAYS * 288, (engine, size)
+        assert figures["size_after"]["rows"]["metric_points"] > figures["size_built"]["rows"]["metric_points"], engine
         if engine == "postgresql" or "objects_bytes" in figures["size_built"]:  # SQLite: when it has dbstat
-            assert figures["size_built"]["objects_bytes"]["metrics"] > 0, engine
+            assert figures["size_built"]["objects_bytes"]["metric_points"] > 0, engine
         assert set(figures["apart"]["seconds"]) == {"open", "record", "read", "compact", "evaluate"}, engine
         assert all(value > 0 for value in figures["apart"]["seconds"].values()), engine
 
 
 def _rows(store):
+    """Every metric value as (host, name, time as the SQLite store writes times, value)."""
     with store._tx("read every metric", write=False) as cur:  # pylint: disable=protected-access
-        cur.execute("SELECT host, name, at, value FROM metrics ORDER BY host, name, at")
-        return cur.fetchall()
+        cur.execute("SELECT s.host, s.name, p.at, p.value FROM metric_points p JOIN metric_series s ON s.id = p.series "
+                    "ORDER BY s.host, s.name, p.at")
+        return [(host, name, store._dt(store._from_at(at)), value)  # pylint: disable=protected-access
+                for host, name, at, value in cur.fetchall()]
 
 
 def test_the_built_history_is_what_the_runs_would_leave(tmp_path):

@@ -95,6 +95,27 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 updated_at TEXT NOT NULL)""",
             "CREATE INDEX conditions_host ON conditions (host)",
         ),
+        (
+            # Metric history, compact (version 6): a series per host and metric name, and its points
+            # keyed by (series, time), the time as whole microseconds since the UTC epoch, in a table
+            # without rowid; the rows of ``metrics`` move over, the time index is built after them.
+            """CREATE TABLE metric_series (
+                id INTEGER PRIMARY KEY,
+                host TEXT NOT NULL, name TEXT NOT NULL,
+                UNIQUE (host, name))""",
+            """CREATE TABLE metric_points (
+                series INTEGER NOT NULL, at INTEGER NOT NULL, value REAL NOT NULL,
+                PRIMARY KEY (series, at)) WITHOUT ROWID""",
+            "INSERT INTO metric_series (host, name) SELECT DISTINCT host, name FROM metrics ORDER BY host, name",
+            """INSERT INTO metric_points (series, at, value)
+                SELECT s.id,
+                       CAST(strftime('%s', substr(m.at, 1, 19)) AS INTEGER) * 1000000 + CAST(substr(m.at, 21, 6) AS INTEGER),
+                       m.value
+                FROM metrics m JOIN metric_series s ON s.host = m.host AND s.name = m.name
+                ORDER BY s.id, m.at""",
+            "DROP TABLE metrics",
+            "CREATE INDEX metric_points_at ON metric_points (at)",
+        ),
     ),
     "postgresql": (
         (
@@ -176,6 +197,21 @@ MIGRATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
                 flapping_since TIMESTAMPTZ,
                 updated_at TIMESTAMPTZ NOT NULL)""",
             "CREATE INDEX conditions_host ON conditions (host)",
+        ),
+        (
+            """CREATE TABLE metric_series (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                host TEXT NOT NULL, name TEXT NOT NULL,
+                UNIQUE (host, name))""",
+            """CREATE TABLE metric_points (
+                series BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, value DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (series, at))""",
+            "INSERT INTO metric_series (host, name) SELECT DISTINCT host, name FROM metrics ORDER BY host, name",
+            """INSERT INTO metric_points (series, at, value)
+                SELECT s.id, m.at, m.value FROM metrics m JOIN metric_series s ON s.host = m.host AND s.name = m.name
+                ORDER BY s.id, m.at""",
+            "DROP TABLE metrics",
+            "CREATE INDEX metric_points_at ON metric_points (at)",
         ),
     ),
 }

@@ -205,6 +205,49 @@ def test_older_store_is_migrated_forward(store_url):
         assert current.local_find("x") is None
 
 
+# Values a store of schema 5 may hold, as (host, name, time, value): microseconds, times before
+# 1970 and on a second's edge, numbers large and small, and two hosts sharing metric names.
+SCHEMA_5_METRICS = [
+    ("ias1", "disk:/:used_percent", T0, 70.0),
+    ("ias1", "disk:/:used_percent", T0 + timedelta(minutes=5, microseconds=123456), 0.1),
+    ("ias1", "disk:/:used_percent", T0 + timedelta(minutes=10, microseconds=999999), -1e-300),
+    ("ias1", "process:java:rss_bytes", T0 + timedelta(microseconds=1), 1.7976931348623157e308),
+    ("ias1", "process:java:rss_bytes", datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc), 3.0),
+    ("ias2", "disk:/:used_percent", T0, 12.5),
+    ("ias2", "database:used_percent", datetime(2025, 1, 1, tzinfo=timezone.utc), 33.333333333333336),
+]
+
+
+def test_a_schema_5_store_keeps_every_metric_value_in_the_compact_layout(store_url):
+    engine = "sqlite" if "://" not in store_url else "postgresql"
+    with store_module._open(store_url, "old collection", MIGRATIONS[engine][:5]) as old:
+        assert old.schema_version() == 5
+        for host, name, at, value in SCHEMA_5_METRICS:  # as a schema-5 collection's record_metrics wrote them
+            raw(old, "INSERT INTO metrics (host, name, at, value) VALUES (?, ?, ?, ?)", (host, name, old._dt(at), value))
+    since = datetime(1900, 1, 1, tzinfo=timezone.utc)
+    with open_store(store_url) as current:
+        assert current.schema_version() == SCHEMA_VERSION
+        for host in ("ias1", "ias2"):
+            expected = {}
+            for row_host, name, at, value in sorted(SCHEMA_5_METRICS, key=lambda row: row[2]):
+                if row_host == host:
+                    expected.setdefault(name, []).append((at, value))
+            assert current.metric_series(host, since) == expected
+            for name, points in expected.items():
+                read = current.metrics(host, name, since)
+                assert read == points
+                assert all(at.tzinfo is not None and at.utcoffset() == timedelta(0) for at, dummy in read)
+        tables = {row[0] for row in raw(current, "SELECT name FROM sqlite_master WHERE type = 'table'" if engine == "sqlite"
+                                        else "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        assert "metrics" not in tables and {"metric_series", "metric_points"} <= tables
+        assert raw(current, "SELECT COUNT(*) FROM metric_series") == [(4,)]
+        # The migrated series take new values, and new series get ids of their own.
+        assert current.record_metrics("ias1", T0 + timedelta(hours=1), {"disk:/:used_percent": 71.0, "cloud:latency_ms": 40}) == 2
+        assert current.metrics("ias1", "disk:/:used_percent", T0 + timedelta(minutes=30)) == [(T0 + timedelta(hours=1), 71.0)]
+        assert current.metrics("ias1", "cloud:latency_ms", since) == [(T0 + timedelta(hours=1), 40.0)]
+        assert current.metrics("ias2", "cloud:latency_ms", since) == []
+
+
 def test_store_newer_than_the_code_is_refused(store_url):
     with open_store(store_url) as opened:
         raw(opened, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -547,6 +590,29 @@ def test_metric_history(store):
     assert cpu_times == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)]
 
 
+def test_metric_times_and_values_read_back_as_recorded(store):
+    """The compact layout keeps times to the microsecond (aware, UTC, whatever zone they were
+    given in) and values as the float they were, per host and name."""
+    rome = timezone(timedelta(hours=1))
+    moments = [T0 + timedelta(microseconds=micro) for micro in (0, 1, 999999, 1000000, 59_999_999)]
+    values = [0.1, -2.5, 1e-310, 123456789.123456789, 100]
+    for at, value in zip(moments, values):
+        assert store.record_metrics("ias1", at.astimezone(rome), {"a": value, "b": -value}) == 2
+    assert store.record_metrics("ias2", moments[1], {"a": 7}) == 1
+    read = store.metrics("ias1", "a", T0.astimezone(rome))
+    assert read == [(at, float(value)) for at, value in zip(moments, values)]
+    assert all(at.utcoffset() == timedelta(0) and isinstance(value, float) for at, value in read)
+    assert [repr(value) for dummy, value in read] == [repr(float(value)) for value in values]
+    assert store.metrics("ias1", "a", moments[1] + timedelta(microseconds=1)) == read[2:]
+    assert store.metric_series("ias1", moments[3]) == {"a": read[3:], "b": [(at, -value) for at, value in read[3:]]}
+    assert store.metric_series("ias2", T0) == {"a": [(moments[1], 7.0)]}
+    assert store.metric_series("ias3", T0) == {} and store.metrics("ias3", "a", T0) == []
+    # The same instant again replaces the value; a microsecond later is another value.
+    store.record_metrics("ias1", moments[0], {"a": 5.5})
+    store.record_metrics("ias1", moments[-1] + timedelta(microseconds=1), {"a": 6.5})
+    assert [value for dummy, value in store.metrics("ias1", "a", T0)] == [5.5] + [float(v) for v in values[1:]] + [6.5]
+
+
 def every_15_minutes(opened, host, name, start, end, value=float):
     """Record ``value(index)`` of ``name`` every 15 minutes from ``start`` to before ``end``; the number recorded."""
     count, at = 0, start
@@ -640,6 +706,29 @@ def test_compact_metrics_again_changes_nothing_and_reads_the_same(store):
         assert store.compact_metrics(now + later, host="ias1") == (4 - 1 if later == timedelta(hours=1) else 0)
     compacted_then = [point for point in history if point[0] < now - timedelta(days=7, hours=1)]
     assert store.metrics("ias1", "disk:/:used_percent", now - timedelta(days=100))[:len(compacted_then)] == compacted_then
+
+
+def test_compacting_several_hosts_twice_leaves_the_same_history(store):
+    """Values with microseconds, of two hosts and two metrics: after a compaction, compacting
+    again (one host, then all) removes nothing and every value reads back the same."""
+    now = datetime(2026, 6, 1, 12, 30, 0, 250000, tzinfo=timezone.utc)
+    start = now - timedelta(days=70, microseconds=123457)
+    for host in ("ias1", "ias2"):
+        for name in ("disk:/:used_percent", "database:used_percent"):
+            every_15_minutes(store, host, name, start, now, value=lambda i: (i * 37) % 101 / 3.0)
+    since = now - timedelta(days=1000)
+    before = {host: store.metric_series(host, since) for host in ("ias1", "ias2")}
+    removed = store.compact_metrics(now)
+    after = {host: store.metric_series(host, since) for host in ("ias1", "ias2")}
+    assert removed == sum(len(points) for series in before.values() for points in series.values()) - sum(
+        len(points) for series in after.values() for points in series.values())
+    assert store.compact_metrics(now, host="ias1") == 0 and store.compact_metrics(now) == 0
+    assert {host: store.metric_series(host, since) for host in ("ias1", "ias2")} == after
+    for series in after.values():
+        for points in series.values():
+            # Compacted values sit at the start of their hour (or day); the last 7 days are raw, microseconds kept.
+            assert all(at.minute == at.second == at.microsecond == 0 for at, dummy in points if at < now - timedelta(days=7, hours=1))
+            assert points[-1][0].microsecond == (start + timedelta(minutes=15) * (len(before["ias1"]["disk:/:used_percent"]) - 1)).microsecond
 
 
 @pytest.mark.parametrize("periods", [
