@@ -35,32 +35,7 @@ if str(ROOT / "collections") not in sys.path:
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store  # noqa: E402
 from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.health_fixture import healthy_health  # noqa: E402
 
-PLAYBOOK = """
-- name: Earlier runs, then this one through the role
-  hosts: appsuite
-  gather_facts: false
-  tasks:
-    - name: Evaluate the facts of an earlier run as of its time
-      imagicle.proactive.evaluate:
-        facts_result: "{{ item.facts }}"
-        detected_at: "{{ item.at }}"
-        file_cases: false
-      loop: "{{ lookup('ansible.builtin.file', runs_file) | from_json }}"
-      loop_control:
-        label: "{{ item.at }}"
-
-    - name: Check the host with the facts it sent
-      ansible.builtin.include_role:
-        name: imagicle.proactive.health_check
-      vars:
-        health_check_facts_result: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
-
-    - name: Keep the alarms for the test
-      ansible.builtin.copy:
-        content: "{{ imagicle_alarms | to_json }}"
-        dest: "{{ alarms_file }}"
-        mode: "0600"
-"""
+PLAYBOOK = Path(__file__).with_name("earlier_runs.yml")
 
 
 def facts(start_epoch: float, restarted: bool) -> dict:
@@ -81,7 +56,7 @@ def run_playbook(tmp_path: Path, store: str, runs: list, now_facts: dict) -> tup
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {"appsuite": {"hosts": {"ias-t": host}}}}}))
     playbook = tmp_path / "check.yml"
-    playbook.write_text(PLAYBOOK)
+    playbook.write_text(PLAYBOOK.read_text())
     runs_file, facts_file, alarms_file = tmp_path / "runs.json", tmp_path / "facts.json", tmp_path / "alarms.json"
     runs_file.write_text(json.dumps(runs))
     facts_file.write_text(json.dumps(now_facts))
@@ -91,7 +66,7 @@ def run_playbook(tmp_path: Path, store: str, runs: list, now_facts: dict) -> tup
     for name in ("IMAGICLE_PAGER", "IMAGICLE_MAIL"):
         env.pop(name, None)
     command = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook),
-               "-e", "runs_file=%s facts_file=%s alarms_file=%s" % (runs_file, facts_file, alarms_file)]
+               "-e", "runs_file=%s facts_file=%s alarms_file=%s file_cases=true" % (runs_file, facts_file, alarms_file)]
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, "failed (%d):\n%s\n%s" % (proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:])
     assert re.search(r"ias-t\s*: ok=\d+ .*failed=0", proc.stdout)

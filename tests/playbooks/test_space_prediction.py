@@ -38,33 +38,7 @@ MOUNT = "/srv/appsuite"
 RATE_PER_DAY = 3.0
 NOW_PERCENT = 70.0
 
-PLAYBOOK = """
-- name: Earlier runs, then this one through the role
-  hosts: appsuite
-  gather_facts: false
-  tasks:
-    - name: Evaluate the facts of an earlier run as of its time
-      imagicle.proactive.evaluate:
-        facts_result: "{{ item.facts }}"
-        detected_at: "{{ item.at }}"
-        file_cases: false
-      loop: "{{ lookup('ansible.builtin.file', runs_file) | from_json }}"
-      loop_control:
-        label: "{{ item.at }}"
-
-    - name: Check the host with the facts it sent
-      ansible.builtin.include_role:
-        name: imagicle.proactive.health_check
-      vars:
-        health_check_facts_result: "{{ lookup('ansible.builtin.file', facts_file) | from_json }}"
-        health_check_file_cases: false
-
-    - name: Keep the alarms for the test
-      ansible.builtin.copy:
-        content: "{{ imagicle_alarms | to_json }}"
-        dest: "{{ alarms_file }}"
-        mode: "0600"
-"""
+PLAYBOOK = Path(__file__).with_name("earlier_runs.yml")
 
 
 def facts(used_percent: float) -> dict:
@@ -84,7 +58,7 @@ class Runner:
         self.inventory = tmp_path / "hosts.yml"
         self.inventory.write_text(yaml.safe_dump({"all": {"children": {"appsuite": {"hosts": {"ias-t": host}}}}}))
         self.playbook = tmp_path / "check.yml"
-        self.playbook.write_text(PLAYBOOK)
+        self.playbook.write_text(PLAYBOOK.read_text())
         self.alarms = tmp_path / "alarms.json"
         self.env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                         IMAGICLE_STATE_STORE=store, IMAGICLE_CASES_BACKEND="local",
@@ -98,7 +72,7 @@ class Runner:
         facts_file = self.tmp / "facts.json"
         facts_file.write_text(json.dumps(facts(now_percent)))
         command = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(self.playbook),
-                   "-e", "runs_file=%s facts_file=%s alarms_file=%s" % (runs_file, facts_file, self.alarms)]
+                   "-e", "runs_file=%s facts_file=%s alarms_file=%s file_cases=false" % (runs_file, facts_file, self.alarms)]
         proc = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 0, "failed (%d):\n%s\n%s" % (proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:])
         assert re.search(r"ias-t\s*: ok=\d+ .*failed=0", proc.stdout)
