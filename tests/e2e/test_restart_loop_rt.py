@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imagicle.proactive contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A process restarted again and again is one P1 restart loop ticket in a real Request Tracker,
-which names the crash alarm of the process it covers; the crash ticket of the first restarts (a
-loop is three) is held quietly, neither resolved nor reopened nor noted while the loop lasts; when
-the process is left alone for longer than the window both resolve.
+"""A process restarted again and again is one P1 ticket in a real Request Tracker: the crash
+ticket of its first restarts (a loop is three) is taken over by the restart loop, with one comment
+saying so; it is neither resolved nor reopened nor noted again while the loop lasts, and resolves
+when the process is left alone for longer than the window.
 
 The VoIP stack of test-bed host ias-a is really killed and respawned by the simulator between two
 runs (a new pid, a new start time that the ``processes`` collector reads on the host). The runs
@@ -20,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from test_cases_rt import Tickets  # pylint: disable=import-error  # tests/e2e is on sys.path
+from test_disk_prediction_rt import attachments  # pylint: disable=import-error
 from test_flapping_rt import counters  # pylint: disable=import-error
-from test_root_cause_rt import request_tracker_body  # pylint: disable=import-error
 
 HOST = "ias-a"
 PROCESS = "voip_stack"           # the process id alarms name (subject)
@@ -60,8 +60,7 @@ def restart(estate) -> None:
     assert "restarted" in estate.sim(HOST, "fault", "restart-app", "voip")
 
 
-def test_a_process_restarting_again_and_again_is_one_p1_loop_ticket_naming_the_crash_it_covers(
-        estate, job, request_tracker):
+def test_a_process_restarting_again_and_again_is_one_p1_ticket_taken_over_by_the_loop(estate, job, request_tracker):
     tickets = Tickets(request_tracker)
     first = (datetime.now(timezone.utc) - 3 * WINDOW).replace(second=0, microsecond=0)
     at = [first + index * STEP for index in range(6)]
@@ -75,27 +74,24 @@ def test_a_process_restarting_again_and_again_is_one_p1_loop_ticket_naming_the_c
     assert runs == [
         {"opened": 1},                                     # the first restart: a crash (P1)
         {},                                                # the second: the crash case stays open
-        {"opened": 1, "suppressed": 1, "held (no data)": 1},  # the third: the loop, covering the crash
-        {"suppressed": 1, "held (no data)": 1},
-        {"suppressed": 1, "held (no data)": 1},            # its open crash case held quietly, not resolved
+        {"noted": 1},                                      # the third: the loop takes the crash case over
+        {},
+        {},                                                # the case stays open, not resolved
     ], runs
 
     found = tickets.alarms()
-    loops = [t for t in found if "%s: Process restarting again and again (%s)" % (HOST, PROCESS) in t["Subject"]]
-    crashes = [t for t in found if "%s: VoIP stack crashed (%s)" % (HOST, PROCESS) in t["Subject"]]
-    assert len(loops) == 1 and len(crashes) == 1 and len(found) == 2, [t["Subject"] for t in found]
-    [loop], [crash] = loops, crashes
-    assert int(loop["Priority"]) == 90 and loop["Status"] in ("new", "open")  # P1
-    body = request_tracker_body(tickets, loop["id"])
-    assert "Priority: P1" in body and "restarted 3 times within 60 min" in body, body
-    assert "covers: voip_stack_crashed %s (case %s)" % (PROCESS, crash["id"]) in body, body
-    # While the loop lasts, the crash ticket does not move, and the loop ticket says nothing more.
-    assert crash["Status"] in ("new", "open")
-    for ticket in (loop, crash):
-        history = tickets.history(ticket["id"])
-        assert [entry for entry in history if entry.get("Type") == "Comment"] == [], history
-        assert not any(entry.get("Type") == "Status" and "resolved" in str(entry.get("Data")) for entry in history), history
+    assert len(found) == 1, [t["Subject"] for t in found]
+    [ticket] = found
+    assert "%s: VoIP stack crashed (%s)" % (HOST, PROCESS) in ticket["Subject"], ticket["Subject"]
+    assert int(ticket["Priority"]) == 90 and ticket["Status"] in ("new", "open")  # P1
+    history = tickets.history(ticket["id"])
+    notes = [entry for entry in history if entry.get("Type") == "Comment"]
+    assert len(notes) == 1, history
+    note = attachments(request_tracker, ticket["id"])[-1]  # the comment's: the last attachment of the ticket
+    assert "This case now follows Process restarting again and again (rule process_restart_loop)" in note, note
+    assert "restarted 3 times within 60 min" in note, note
+    assert not any(entry.get("Type") == "Status" and "resolved" in str(entry.get("Data")) for entry in history), history
 
-    # Left alone for longer than the window (simulated): the loop is over, and so is the crash.
-    assert job(at[4] + WINDOW + STEP) == {"resolved": 2}
-    assert {t["id"]: t["Status"] for t in tickets.alarms()} == {loop["id"]: "resolved", crash["id"]: "resolved"}
+    # Left alone for longer than the window (simulated): the loop is over, and its one ticket resolves.
+    assert job(at[4] + WINDOW + STEP) == {"resolved": 1}
+    assert {t["id"]: t["Status"] for t in tickets.alarms()} == {ticket["id"]: "resolved"}

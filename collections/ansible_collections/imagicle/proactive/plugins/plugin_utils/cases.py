@@ -476,7 +476,7 @@ class _Planner:
             if reopen:
                 record.status, record.resolved_at, record.updated_at = "open", None, now
                 record.reopen_count += 1
-                record.priority = alarm["priority"]
+                record.priority, record.rule = alarm["priority"], alarm["rule"]
                 record.no_data_since, record.no_data_noted = None, False
                 store.save_case(record)
                 _enqueue(store, record, "reopen", dict(content, note=" ".join(
@@ -485,6 +485,15 @@ class _Planner:
                 return
             if flapping:
                 _enqueue(store, record, "comment", {"note": flapping}, now, ":flapping:%s" % _stamp(now))
+            taken = ""
+            if record.rule != alarm["rule"]:
+                # The alarm of a cause took this case over (root_cause.py: a restart loop files on the crash case
+                # of its first restarts): said once; the case follows the new rule from now on.
+                taken = "This case now follows %s (rule %s), the cause of the alarm it was opened for (rule %s): %s" % (
+                    _text(alarm.get("title") or alarm["rule"], 120), clean_text(alarm["rule"], 80),
+                    clean_text(record.rule, 80), summary)
+                record.rule, record.updated_at = alarm["rule"], now
+                record.no_data_since, record.no_data_noted = None, False
             lower = PRIORITY_ORDER.get(alarm["priority"], 9) > PRIORITY_ORDER.get(record.priority, 9)
             if record.priority != alarm["priority"] and lower and condition is not None and condition.flapping_since is not None:
                 pass  # a flapping condition keeps the most urgent priority it reached until it is stable again
@@ -493,7 +502,12 @@ class _Planner:
                 record.priority, record.updated_at = alarm["priority"], now
                 record.no_data_since, record.no_data_noted = None, False
                 store.save_case(record)
-                _enqueue(store, record, "update", dict(content, note=note), now, ":%s" % _stamp(now))
+                _enqueue(store, record, "update", dict(content, note="%s %s" % (taken, note) if taken else note), now,
+                         ":%s" % _stamp(now))
+                return
+            if taken:
+                store.save_case(record)
+                _enqueue(store, record, "comment", {"note": taken}, now, ":rule:%s" % _stamp(now))
             elif record.no_data_since is not None or record.no_data_noted:
                 record.no_data_since, record.no_data_noted = None, False  # measured again
                 store.save_case(record)

@@ -27,6 +27,10 @@ the open cases; :func:`fold` reads what it needs from the state store and calls 
    crash alarms of the same process on that host (``process_down_or_restarted``, matched by the
    subject: the process id) open no case; their cases already open are held quietly, whether
    they fire in this run or not. When the loop case is resolved, they are evaluated as usual.
+   A loop with no case of its own takes over the open case of the same process (the crash case
+   its first restarts opened, a loop needing several): the loop's alarm is filed on that case,
+   whose rule becomes the loop's (the case manager notes the change once), so the process has
+   one case, not a crash case and a loop case.
 
 Each folded alarm is named ("covers: ...") in the body of the case that covers it, and counted
 in the run's ``suppressed``. When the set a cause covers changes, :func:`tell` adds one comment
@@ -209,13 +213,26 @@ def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, ch
     if not causes:
         return gaps
     open_by_fp = {record.fingerprint: record for record in open_cases}
+    # A loop without a case of its own takes over the open case of the same process: one filed by an
+    # earlier loop, else the crash case of its first restarts (one P1 case for the process, not two).
+    for key, (fp, alarm) in list(causes.items()):
+        if alarm is None or fp in open_by_fp:
+            continue
+        mine = [r for r in open_cases if (r.host, r.subject or "") == key and r.fingerprint != fp
+                and (r.rule in loop_rules or r.rule in crash_rules)]
+        if mine:
+            taken = min(mine, key=lambda r: (r.rule not in loop_rules, PRIORITY_ORDER.get(r.priority, 9), str(r.rule),
+                                             str(r.fingerprint)))
+            causes[key] = (taken.fingerprint, alarm)
     entries_of: dict = {key: [] for key in causes}
-    held: set = set()
+    held: set = {fp for fp, dummy in causes.values()}  # a case taken over covers no alarm of its own fingerprint
     for alarm in sorted(eligible, key=_order):
         key = (alarm["host"], alarm.get("subject") or "")
         if check_of(alarm) != CRASH_CHECK or key not in causes or id(alarm) in dropped:
             continue
         dropped.add(id(alarm))
+        if alarm["fingerprint"] in held:
+            continue
         held.add(alarm["fingerprint"])
         entries_of[key].append(_entry(alarm["fingerprint"], alarm["host"], alarm["rule"], key[1],
                                       open_by_fp.get(alarm["fingerprint"]), alarm["host"]))
@@ -228,7 +245,7 @@ def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, ch
         named = {entry["fingerprint"] for entry in entries_of[key]}
         said = told.get(fp) if isinstance(told.get(fp), dict) else {}
         entries_of[key] += [{"fingerprint": cfp, "host": key[0], "text": text} for cfp, text in sorted(said.items())
-                            if cfp not in named and cfp not in open_by_fp and not _has_case(text)]
+                            if cfp not in named and cfp not in open_by_fp and cfp != fp and not _has_case(text)]
     covered = set()
     for key, (fp, alarm) in causes.items():
         host, process = key
@@ -241,7 +258,8 @@ def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, ch
                 covered.add((host, rule, process))
                 folded.suppressed += 1
         if alarm is not None:
-            replaced[id(alarm)] = dict(alarm, covers=entries_of[key])
+            # Filed on the case it took over (fingerprint ``fp``), if any; the case manager notes the change of rule.
+            replaced[id(alarm)] = dict(alarm, fingerprint=fp, covers=entries_of[key])
             folded.covers[fp] = None if silenced(alarm) else entries_of[key]
         elif entries_of[key]:
             folded.covers[fp] = entries_of[key]

@@ -403,26 +403,60 @@ def test_a_restart_loop_and_the_crash_of_the_same_process_are_one_case(store):
     assert len(store.local_list()) == 1 and comments(store, loop()["fingerprint"]) == []
 
 
-def test_a_crash_case_open_before_the_loop_is_held_quietly_and_named_then_measured_again(store):
+def test_a_crash_case_open_before_the_loop_is_taken_over_by_it_one_case_for_the_process(store):
     # The first restarts are crashes (a loop is three); the crash case is open when the loop starts.
     step(store, [crash()], {"ias-a"}, T0)
     step(store, [crash()], {"ias-a"}, at(5))
     ref = store.get_case(crash()["fingerprint"]).case_ref
     report = step(store, [loop(), crash()], {"ias-a"}, at(10))
-    assert (report.opened, report.suppressed) == (1, 1)
-    assert "covers: voip_stack_crashed voip_stack (case %s)" % ref in case_of(store, loop()["fingerprint"])["fields"]["body"]
-    # A run that sees no restart (the crash alarm clears), and the loop slowing down (held): the crash case
-    # is neither resolved nor noted, nor does the loop's case move.
+    # The loop files on the crash case: no case of its own, one note on the crash case, the rule now the loop's.
+    assert (report.opened, report.noted, report.suppressed, report.updated) == (0, 1, 0, 0)
+    assert store.get_case(loop()["fingerprint"]) is None
+    record = store.get_case(crash()["fingerprint"])
+    assert (record.rule, record.status, record.case_ref, record.priority) == ("process_restart_loop", "open", ref, "P1")
+    [note] = comments(store, crash()["fingerprint"])
+    assert note.startswith("This case now follows Process restarting again and again (rule process_restart_loop), "
+                           "the cause of the alarm it was opened for (rule voip_stack_crashed): VoIP stack (voip_stack) "
+                           "restarted 3 times within 60 min"), note
+    assert len(store.local_list()) == 1
+    # Restarting or not, the loop firing or slowing down (held): the case neither moves nor gets another word.
     for minutes, alarms, gaps in ((15, [loop()], []), (20, [], [loop_held()]), (25, [crash()], [loop_held()]),
                                   (30, [loop(), crash()], [])):
         report = step(store, alarms, {"ias-a"}, at(minutes), gaps=gaps)
-        assert (report.opened, report.resolved, report.noted, report.reopened, report.suppressed) == (0, 0, 0, 0, 1)
-    assert comments(store, crash()["fingerprint"]) == [] and comments(store, loop()["fingerprint"]) == []
+        assert (report.opened, report.resolved, report.noted, report.reopened, report.held) == (0, 0, 0, 0,
+                                                                                                   1 if gaps else 0)
+    assert len(comments(store, crash()["fingerprint"])) == 1 and len(store.local_list()) == 1
     assert store.get_case(crash()["fingerprint"]).no_data_since is None
-    # The loop is over (a window without a restart): both are measured as usual and resolve.
+    # The loop is over (a window without a restart): the one case resolves.
     report = step(store, [], {"ias-a"}, at(95))
-    assert (report.resolved, report.suppressed) == (2, 0)
-    assert {store.get_case(a["fingerprint"]).status for a in (loop(), crash())} == {"resolved"}
+    assert (report.resolved, report.suppressed) == (1, 0)
+    assert store.get_case(crash()["fingerprint"]).status == "resolved"
+    # The process crashes again within the reopen window: the case reopens as the crash it was.
+    report = step(store, [crash(state="is not running")], {"ias-a"}, at(120))
+    assert report.reopened == 1 and store.get_case(crash()["fingerprint"]).rule == "voip_stack_crashed"
+
+
+def test_a_loop_with_a_case_of_its_own_keeps_it_and_covers_a_crash_case_opened_meanwhile(store):
+    # A store whose loop case and crash case are both open (filed by an earlier release): the loop keeps its own
+    # case, the crash case is held quietly and named.
+    step(store, [crash()], {"ias-a"}, T0)
+    crash_case = store.get_case(crash()["fingerprint"])
+    store.save_case(cases._new_record(loop()["fingerprint"], loop(), cases.case_content(loop()), "local", at(6), None))
+    report = step(store, [loop(), crash()], {"ias-a"}, at(10))
+    assert (report.opened, report.suppressed) == (1, 1)  # the loop's record had no reference: filed now
+    assert "covers: voip_stack_crashed voip_stack (case %s)" % crash_case.case_ref in \
+        case_of(store, loop()["fingerprint"])["fields"]["body"]
+    assert store.get_case(crash()["fingerprint"]).rule == "voip_stack_crashed"
+
+
+def test_a_loop_takes_over_a_crash_case_and_raises_its_priority_in_one_update(store):
+    step(store, [dict(crash(), priority="P2")], {"ias-a"}, T0)
+    report = step(store, [loop(), crash()], {"ias-a"}, at(10))
+    assert (report.opened, report.updated, report.noted) == (0, 1, 0)
+    record = store.get_case(crash()["fingerprint"])
+    assert (record.rule, record.priority) == ("process_restart_loop", "P1")
+    [update] = comments(store, crash()["fingerprint"])
+    assert "This case now follows Process restarting again and again" in update and "Priority changed from P2 to P1" in update
 
 
 def test_the_loop_of_one_process_does_not_cover_the_crash_of_another_nor_of_another_host(store):
