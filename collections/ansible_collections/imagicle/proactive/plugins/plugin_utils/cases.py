@@ -489,7 +489,7 @@ class _Planner:
             if record.rule != alarm["rule"]:
                 # The alarm of a cause took this case over (root_cause.py: a restart loop files on the crash case
                 # of its first restarts): said once; the case follows the new rule from now on.
-                taken = "This case now follows %s (rule %s), the cause of the alarm it was opened for (rule %s): %s" % (
+                taken = "This case now follows %s (rule %s; it followed rule %s): %s" % (
                     _text(alarm.get("title") or alarm["rule"], 120), clean_text(alarm["rule"], 80),
                     clean_text(record.rule, 80), summary)
                 record.rule, record.updated_at = alarm["rule"], now

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One case per root cause: the alarms a cause explains are folded into the case of the cause.
 
-Four causes, decided by :func:`group` (a plain function of the run's alarms, gaps, hosts and
+Five causes, decided by :func:`group` (a plain function of the run's alarms, gaps, hosts and
 the open cases; :func:`fold` reads what it needs from the state store and calls it):
 
 1. **A host that did not report** (its ``host_not_reporting`` alarm fires in this run): its other
@@ -31,6 +31,11 @@ the open cases; :func:`fold` reads what it needs from the state store and calls 
    its first restarts opened, a loop needing several): the loop's alarm is filed on that case,
    whose rule becomes the loop's (the case manager notes the change once), so the process has
    one case, not a crash case and a loop case.
+5. **A capacity pool exhausted** (``capacity_available``, e.g. ``ivr_licences_exhausted``): the
+   same as 4 for the prediction of its exhaustion (``capacity_peak_predicted``, e.g.
+   ``ivr_licences_running_out``, matched by the subject: the application). The exhausted alarm
+   takes over the open "running out" case of the pool; while the exhausted case is open the
+   prediction opens no case of its own.
 
 Each folded alarm is named ("covers: ...") in the body of the case that covers it, and counted
 in the run's ``suppressed``. When the set a cause covers changes, :func:`tell` adds one comment
@@ -57,10 +62,18 @@ CLOUD_CHECK = "cloud_unreachable"
 REPLICATION_CHECK = "replication_unhealthy"
 LOOP_CHECK = "process_restart_loop"
 CRASH_CHECK = "process_down_or_restarted"
+EXHAUSTED_CHECK = "capacity_available"
+PEAK_CHECK = "capacity_peak_predicted"
+# Causes 4 and 5 of group(): (the check of the cause, the check of the alarms it covers on the same host and
+# subject, what a covered case is held by).
+SUCCESSORS = ((LOOP_CHECK, CRASH_CHECK, "the restart loop of %s"), (EXHAUSTED_CHECK, PEAK_CHECK, "the exhaustion of %s"))
 # The check of each rule of the default catalogue, for alarms (and open cases) that do not say theirs.
 DEFAULT_CHECKS = {"host_not_reporting": NOT_REPORTING_CHECK, "cloud_connection_failed": CLOUD_CHECK,
                   "replication_problem": REPLICATION_CHECK, "process_restart_loop": LOOP_CHECK,
-                  "voip_stack_crashed": CRASH_CHECK, "application_crashed": CRASH_CHECK}
+                  "voip_stack_crashed": CRASH_CHECK, "application_crashed": CRASH_CHECK,
+                  "recording_channels_exhausted": EXHAUSTED_CHECK, "qme_licences_exhausted": EXHAUSTED_CHECK,
+                  "ivr_licences_exhausted": EXHAUSTED_CHECK, "recording_channels_running_out": PEAK_CHECK,
+                  "qme_licences_running_out": PEAK_CHECK, "ivr_licences_running_out": PEAK_CHECK}
 MIN_CUSTOMER_HOSTS = 2
 CUSTOMER_HOST_SUFFIX = " (all hosts)"
 HOSTS_IN_SUMMARY = 10
@@ -192,18 +205,19 @@ def _rules_of(check: str, alarms: list) -> set:
         a.get("rule") for a in alarms if check_of(a) == check and a.get("rule")}
 
 
-def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, checked: set, dropped: set,
-                quiet: list, replaced: dict, silenced, told: dict) -> list:
-    """Cause 4 of :func:`group`: the crash alarms and cases of a process whose restart loop fires (or whose open
-    loop case is held quietly in this run) are folded into the loop's case; the run's gaps, less the no-data gaps
-    the quiet holds replace.
+def _fold_successor(successor: tuple, folded: Folded, eligible: list, gaps: list, open_cases: list, checked: set,
+                    dropped: set, quiet: list, replaced: dict, silenced, told: dict) -> list:
+    """Causes 4 and 5 of :func:`group` (``successor``: one of ``SUCCESSORS``), told as 4: the crash alarms and cases
+    of a process whose restart loop fires (or whose open loop case is held quietly in this run) are folded into the
+    loop's case; the run's gaps, less the no-data gaps the quiet holds replace.
 
     A crash alarm without a case that the loop's case named stays named while the case is open, also at a run
     that saw no restart: the case is not told of it coming and going with each restart."""
-    loop_rules, crash_rules = _rules_of(LOOP_CHECK, eligible), _rules_of(CRASH_CHECK, eligible)
+    cause_check, covered_check, held_by = successor
+    loop_rules, crash_rules = _rules_of(cause_check, eligible), _rules_of(covered_check, eligible)
     causes: dict = {}  # (host, process) -> (fingerprint of the loop, its alarm or None when its case is held)
     for alarm in sorted(eligible, key=_order):
-        if check_of(alarm) == LOOP_CHECK and alarm["host"] in checked and id(alarm) not in dropped:
+        if check_of(alarm) == cause_check and alarm["host"] in checked and id(alarm) not in dropped:
             causes.setdefault((alarm["host"], alarm.get("subject") or ""), (alarm["fingerprint"], alarm))
     for record in open_cases:
         key = (record.host, record.subject or "")
@@ -228,7 +242,7 @@ def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, ch
     held: set = {fp for fp, dummy in causes.values()}  # a case taken over covers no alarm of its own fingerprint
     for alarm in sorted(eligible, key=_order):
         key = (alarm["host"], alarm.get("subject") or "")
-        if check_of(alarm) != CRASH_CHECK or key not in causes or id(alarm) in dropped:
+        if check_of(alarm) != covered_check or key not in causes or id(alarm) in dropped:
             continue
         dropped.add(id(alarm))
         if alarm["fingerprint"] in held:
@@ -254,7 +268,7 @@ def _fold_loops(folded: Folded, eligible: list, gaps: list, open_cases: list, ch
             rules = [record.rule] if record is not None else [a["rule"] for a in eligible
                                                               if a["fingerprint"] == entry["fingerprint"]][:1]
             for rule in rules:  # none: named by the case earlier, neither firing nor open now
-                quiet.append(Gap(host, rule, process, "covered by the restart loop of %s" % process, quiet=True))
+                quiet.append(Gap(host, rule, process, "covered by %s" % (held_by % process), quiet=True))
                 covered.add((host, rule, process))
                 folded.suppressed += 1
         if alarm is not None:
@@ -341,7 +355,10 @@ def group(alarms: list, gaps: list, checked_hosts, evaluated_hosts, open_cases: 
         folded.covers[alarm["fingerprint"]] = None if silenced(alarm) else entries_of[host]
 
     # 4. A process in a restart loop: its crash alarms and cases are covered by the loop's case.
-    gaps = _fold_loops(folded, eligible, gaps, open_cases, checked, dropped, quiet, replaced, silenced, told)
+    # 5. A capacity pool exhausted: the prediction of its exhaustion is covered by the exhausted case.
+    for successor in SUCCESSORS:
+        gaps = _fold_successor(successor, folded, eligible, gaps, open_cases, checked, dropped, quiet, replaced,
+                               silenced, told)
 
     # 2. A customer whose reporting hosts all lost the cloud: one customer-level alarm.
     added = []
@@ -433,11 +450,13 @@ def fold(store, alarms: list, gaps: list, checked_hosts, evaluated_hosts, now: d
     open_cases = store.cases(status="open")
     in_force = store.silences(active_at=now)
     told = {}
-    loop_rules = _rules_of(LOOP_CHECK, [a for a in alarms if isinstance(a, dict)])
+    cause_rules = set()
+    for cause_check, dummy, dummy in SUCCESSORS:
+        cause_rules |= _rules_of(cause_check, [a for a in alarms if isinstance(a, dict)])
     for record in open_cases:
         if record.customer and record.host == customer_host(record.customer):
             told[record.fingerprint] = set(_told(store, record) or ())
-        elif record.rule in loop_rules:
+        elif record.rule in cause_rules:
             told[record.fingerprint] = dict(_told(store, record) or {})
     return group(alarms, gaps, checked_hosts, evaluated_hosts, open_cases, customers=customers, contacts=contacts,
                  silenced=lambda alarm: silences.matching(in_force, alarm, now) is not None, told=told)

@@ -30,6 +30,7 @@ import json
 import math
 import os
 import re
+import statistics
 import string
 import types
 from collections.abc import Callable, Mapping
@@ -102,6 +103,12 @@ SETTLE_TIME = timedelta(minutes=15)
 RESTART_LOOK_BEFORE = timedelta(days=1)
 # How many restart times an alarm lists (the latest).
 RESTART_TIMES_SHOWN = 6
+_DAY = timedelta(days=1)
+# A day whose peak is below this share of the median daily peak is a quiet day (a weekend, a holiday):
+# left out of the trend of a capacity pool's peaks.
+QUIET_DAY_SHARE = 0.5
+# Levels in days (capacity_peak_predicted: days left) are at most a year.
+MAX_LEVEL_DAYS = 366
 
 
 class RulesError(Exception):
@@ -732,6 +739,93 @@ def check_capacity_available(section: dict, rule: Rule) -> list:
     return [(app, None, evidence)]
 
 
+def daily_peaks(points, now: datetime) -> list:
+    """The highest value of each whole UTC day before ``now``'s day, at the day's noon, oldest first.
+
+    The day of ``now`` is left out: its peak so far is not the day's (a morning run would pull
+    the trend down). Values that are not numbers are dropped (trends.clean_points).
+    """
+    today = trends.EPOCH + _DAY * ((now - trends.EPOCH) // _DAY)
+    peaks: dict[datetime, float] = {}
+    for when, value in trends.clean_points(points):
+        if when >= today:
+            continue
+        day = trends.EPOCH + _DAY * ((when - trends.EPOCH) // _DAY)
+        peaks[day] = max(peaks.get(day, value), value)
+    return [(day + _DAY / 2, value) for day, value in sorted(peaks.items())]
+
+
+def busy_days(peaks: list) -> list:
+    """The daily ``peaks`` of the busy days: those whose peak is at least ``QUIET_DAY_SHARE`` of the
+    median peak. Weekends and holidays of an office pool are left out: the trend of the working
+    days is the one that reaches the licensed count, and a third of quiet days would drag a
+    Theil-Sen line (it survives a minority of outliers, not that many)."""
+    if not peaks:
+        return []
+    usual = statistics.median(value for dummy, value in peaks)
+    return [(when, value) for when, value in peaks if value >= QUIET_DAY_SHARE * usual]
+
+
+def predict_peak_full(in_use_points, licensed_points, now: datetime, licensed: float,
+                      params: Mapping[str, Any]) -> trends.Prediction | None:
+    """When the daily peaks of a capacity pool (``in_use_points``) reach ``licensed``, as of ``now``.
+
+    The trend of the daily peaks of the busy days (:func:`busy_days`) over ``window_days``
+    (Theil-Sen), from at least ``min_days`` of them; a change of the
+    licensed count (``licensed_points`` and ``licensed`` now) restarts it; a fall of the peaks
+    does not (a quiet day is no cleanup). None when the history cannot be read as one.
+    """
+    try:
+        return trends.time_to_limit(
+            busy_days(daily_peaks(in_use_points, now)), licensed, now, window=timedelta(days=params["window_days"]),
+            min_points=params["min_days"], min_span=_DAY * (params["min_days"] - 1), drop_fraction=1.0,
+            capacity_changes=list(licensed_points) + [(now, licensed)])
+    except (TypeError, ValueError):
+        return None
+
+
+def check_capacity_peak_predicted(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
+    """An application's pool (channels, licences) whose daily peaks are predicted to reach the
+    licensed count: the level by the days left (a "below" rule: crit under ``crit`` days, warn
+    under ``warn``). A pool with too little history to judge keeps an open case as it is."""
+    if history is None or now is None:
+        return []
+    app = rule.params["app"]
+    apps = section.get("apps")
+    usage = apps.get(app) if isinstance(apps, dict) else None
+    if not isinstance(usage, dict) or usage.get("error"):
+        return []
+    licensed, in_use = number(usage.get("licensed")), number(usage.get("in_use"))
+    if licensed is None or licensed <= 0 or in_use is None:
+        return []
+    in_use_points, licensed_points = history.capacity(app)
+    prediction = predict_peak_full(in_use_points, licensed_points, now, licensed, rule.params)
+    if prediction is None or (prediction.eta is None and prediction.slope_per_day is None):
+        # Some whole days known, but too few to judge (a store that lost its history, a licence change): an open
+        # case stays as it is. Before the first whole day there is nothing to hold.
+        if prediction is None or prediction.n:
+            return [(app, HOLD, {"hold": "%s: too little history of daily peaks to predict (%s): an open case stays open"
+                                 % (app, prediction.reason if prediction is not None else "unreadable history")})]
+        return []
+    if prediction.eta is None:
+        return []
+    days_left = max(prediction.hours_left, 0.0) / 24.0
+    level, dummy = _level_below(rule, days_left)
+    if level is None:
+        return _hold(rule, app, days_left)
+    evidence = {
+        "app": app,
+        "in_use": in_use,
+        "licensed": licensed,
+        "peak": prediction.last_value,
+        "days_left": round(days_left, 1),
+        "predicted_full_on": prediction.eta.strftime("%Y-%m-%d"),
+        "predicted_full": _when_full(prediction),
+        "prediction": prediction.evidence(),
+    }
+    return [(app, level, evidence)]
+
+
 def _not_answering(section: dict, flag: str) -> list:
     """One alarm when ``section[flag]`` is false: the URL, the status and the collector's reason."""
     if section.get(flag) is not False:
@@ -965,6 +1059,11 @@ _MEMORY_GROWING_PARAMS = types.MappingProxyType({
     "limit_mb": ParamSpec("number", 0, "a memory limit of the process, MB, to predict when it is reached (0: none)",
                           minimum=0),
 })
+_PEAK_PARAMS = types.MappingProxyType({
+    "app": ParamSpec("choice", None, "the licensed application", choices=CAPACITY_APPS),
+    "window_days": ParamSpec("positive", 28, "the daily peaks fitted, days (at most 28)", maximum=28),
+    "min_days": ParamSpec("integer", 7, "the fewest days of peaks that are judged", minimum=3),
+})
 _UNUSUAL_PARAMS = types.MappingProxyType({
     "mad_factor": ParamSpec("positive", 6, "fire above the median plus this many scaled MADs of the history"),
     "cpu_points_above": ParamSpec("number", 20, "... and when CPU is at least this many percentage points above the median",
@@ -1028,6 +1127,12 @@ CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
             evidence={"app": "ivr", "in_use": 4, "licensed": 4, "available": 0, "used_percent": 100.0},
             params={"app": ParamSpec("choice", None, "the licensed application", choices=CAPACITY_APPS),
                     "available_at_most": ParamSpec("integer", 0, "fire when this many or fewer are free", minimum=0)},
+        ),
+        CheckSpec(
+            name="capacity_peak_predicted", section="capacity", function=check_capacity_peak_predicted,
+            evidence={"app": "ivr", "in_use": 21, "licensed": 30, "peak": 27, "days_left": 9.5,
+                      "predicted_full_on": "2026-12-10", "predicted_full": "; predicted full on 2026-12-10 (in 9 days)"},
+            params=_PEAK_PARAMS, levels="below", level_unit="days", history=True,
         ),
         CheckSpec(
             name="cloud_unreachable", section="cloud", function=check_cloud_unreachable,
@@ -1105,6 +1210,8 @@ def history_windows(catalogue: Catalogue | None = None) -> dict[str, timedelta]:
         elif check == "process_restart_loop":
             # A day more than the window: the run before the window tells whether its first run saw a restart.
             need("process:start_time_epoch", timedelta(minutes=params["window_minutes"]) + RESTART_LOOK_BEFORE)
+        elif check == "capacity_peak_predicted":
+            need("capacity", timedelta(days=params["window_days"]) + _DAY)  # and the day of now
         elif check == "process_memory_growing":
             # The fit starts at this run's start time of the process; restarts seen in the history
             # are only a fallback, so the start times are not read back over the whole window.
@@ -1145,6 +1252,8 @@ def _check_number(value, where: str, spec: CheckSpec | None = None) -> float:
         raise RulesError("%s: expected a number, got %s %s" % (where, _type_name(value), json.dumps(value, default=str)))
     if spec is not None and spec.level_unit == "percent" and not 0 <= value <= 100:
         raise RulesError("%s: %s is not a percentage; allowed: 0 to 100" % (where, value))
+    if spec is not None and spec.level_unit == "days" and not 0 < value <= MAX_LEVEL_DAYS:
+        raise RulesError("%s: %s is not a number of days; allowed: above 0 to %d" % (where, value, MAX_LEVEL_DAYS))
     return value
 
 

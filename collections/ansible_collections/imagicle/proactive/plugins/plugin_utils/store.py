@@ -65,7 +65,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store_records i
     _iso,
     _utc,
 )
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import EPOCH, downsample
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import EPOCH, clean_points, downsample
 
 # The names of the store's parts that callers import from here.
 __all__ = [
@@ -81,6 +81,9 @@ DEFAULT_LOCK_NAME = "run"
 HISTORY_RAW_DAYS = 7
 HISTORY_HOURLY_DAYS = 56
 HISTORY_DAILY_DAYS = 400
+# Metrics whose hourly and daily values keep the bucket's highest value, not its mean: the use of
+# a capacity pool (history.capacity_metric(app, "in_use")), whose daily peaks are predicted.
+PEAK_SUFFIXES = (":in_use",)
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -837,7 +840,9 @@ class Store:
 
         Hourly and daily buckets are aligned on UTC (trends.downsample) and only whole buckets
         older than the raw (hourly) period are averaged, each into one value at the start of its
-        bucket, so compacting again changes nothing. ``host`` limits the averaging to one host's
+        bucket, so compacting again changes nothing; a metric named ``...:in_use`` (``PEAK_SUFFIXES``:
+        a capacity pool's use) keeps the highest value of each bucket instead of the mean, so its
+        daily peaks outlive the raw values. ``host`` limits the averaging to one host's
         metrics (None: every host). One transaction; returns how many values fewer the store holds.
         """
         now = _utc(now, "now")
@@ -857,15 +862,19 @@ class Store:
             if host is None:
                 rows = self._execute(cur, "SELECT series, at, value FROM metric_points WHERE %s ORDER BY series, at" % where,
                                      params).fetchall()
+                names = {int(sid): str(name) for sid, name in self._execute(
+                    cur, "SELECT id, name FROM metric_series").fetchall()} if rows else {}
             else:
-                rows = self._points_of(cur, sorted(self._host_series(cur, host)), where, params)
+                names = self._host_series(cur, host)
+                rows = self._points_of(cur, sorted(names), where, params)
             series: dict[int, list[tuple[datetime, float]]] = {}
             for series_id, at, value in rows:
                 series.setdefault(series_id, []).append((self._from_at(at), float(value)))
             deletes, inserts = [], []
             for series_id, points in series.items():
-                for start, end, mean, count in (_compacted([p for p in points if p[0] < hourly_from], _DAY)
-                                                + _compacted([p for p in points if p[0] >= hourly_from], _HOUR)):
+                peak = str(names.get(series_id, "")).endswith(PEAK_SUFFIXES)
+                for start, end, mean, count in (_compacted([p for p in points if p[0] < hourly_from], _DAY, peak)
+                                                + _compacted([p for p in points if p[0] >= hourly_from], _HOUR, peak)):
                     deletes.append((series_id, self._at(start), self._at(end)))
                     inserts.append((series_id, self._at(start), mean))
                     removed += count - 1
@@ -887,16 +896,24 @@ def _bucket_start(moment: datetime, bucket: timedelta) -> datetime:
     return EPOCH + bucket * ((moment - EPOCH) // bucket)
 
 
-def _compacted(points: Sequence[tuple[datetime, float]], bucket: timedelta) -> list[tuple[datetime, datetime, float, int]]:
+def _compacted(points: Sequence[tuple[datetime, float]], bucket: timedelta,
+               peak: bool = False) -> list[tuple[datetime, datetime, float, int]]:
     """(start, end, mean, values) of each ``bucket`` of ``points`` (oldest first) that is not one value at its start already.
 
     Only the points of those buckets are averaged: the history compacted at earlier runs (most of
-    it) is not cleaned and averaged again at every run just to be left as it is.
+    it) is not cleaned and averaged again at every run just to be left as it is. ``peak``: the
+    bucket keeps its highest value instead of the mean (a pool's use, whose peaks are predicted).
     """
     members: dict[datetime, list[tuple[datetime, float]]] = {}
     for point in points:
         members.setdefault(_bucket_start(point[0], bucket), []).append(point)
     todo = [point for start, group in members.items() if len(group) > 1 or group[0][0] != start for point in group]
+    if peak:
+        highest: dict[datetime, float] = {}
+        for when, value in clean_points(todo):
+            start = _bucket_start(when, bucket)
+            highest[start] = max(highest.get(start, value), value)
+        return [(start, start + bucket, value, len(members[start])) for start, value in sorted(highest.items())]
     return [(start, start + bucket, mean, len(members[start])) for start, mean in downsample(todo, bucket)]
 
 

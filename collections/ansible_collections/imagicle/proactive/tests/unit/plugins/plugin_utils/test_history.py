@@ -193,9 +193,10 @@ def test_remember_records_and_reads_back_the_window(tmp_path):
     expected = [(NOW - timedelta(days=6), 14.0), (NOW - timedelta(days=3), 17.0), (NOW - timedelta(days=1), 19.0), (NOW, 12.5)]
     assert remembered.history.database() == expected
     assert remembered.history.disk("/")[1][-1] == (NOW, 41943040000.0)
-    # Read back: what a rule reads (space and processes), not what only the report shows.
+    # Read back: what a rule reads (space, processes and capacity), not what only the report shows.
     assert set(remembered.history.series) == set(HEALTHY_METRICS) | {
-        process_metric(process, field) for process in PROCESSES for field in ("cpu_percent", "rss_bytes", "start_time_epoch")}
+        process_metric(process, field) for process in PROCESSES for field in ("cpu_percent", "rss_bytes", "start_time_epoch")} | {
+        capacity_metric(app, field) for app in ("call_recording", "advanced_queuing", "ivr") for field in ("in_use", "licensed")}
     with open_store(str(path)) as store:
         # Older than 7 days: kept as the mean of its hour.
         assert store.metrics("ias-a", DATABASE_USED_PERCENT, NOW - timedelta(days=30))[0] == (
@@ -294,13 +295,16 @@ def test_each_kind_is_read_as_far_back_as_its_rules_need():
         "disk": PREDICTION_WINDOW, "database": PREDICTION_WINDOW,
         "process:start_time_epoch": timedelta(days=1, minutes=60),  # the restart loop's window and a day before it
         "process:rss_bytes": timedelta(days=28),         # the baseline's
-        "process:cpu_percent": timedelta(days=28)}
+        "process:cpu_percent": timedelta(days=28),
+        "capacity": timedelta(days=28)}                  # the daily peaks of 28 days (and the day of now, capped)
     assert history_windows(load_catalogue()) == history_windows()
     catalogue = apply_overrides(load_catalogue(), {
         "process_unusual_behaviour": {"enabled": False}, "process_memory_growing": {"window_days": 2},
-        "process_restart_loop": {"window_minutes": 1440}, "database_space": {"enabled": False}}, "test")
+        "process_restart_loop": {"window_minutes": 1440}, "database_space": {"enabled": False},
+        "recording_channels_running_out": {"enabled": False}, "qme_licences_running_out": {"window_days": 7},
+        "ivr_licences_running_out": {"window_days": 10}}, "test")
     assert history_windows(catalogue) == {"disk": PREDICTION_WINDOW, "process:start_time_epoch": timedelta(days=2),
-                                          "process:rss_bytes": timedelta(days=2)}
+                                          "process:rss_bytes": timedelta(days=2), "capacity": timedelta(days=11)}
     assert [metric_kind(name) for name in ("disk:/a:b:used_percent", DATABASE_USED_PERCENT, process_metric("a:b", "rss_bytes"),
                                            capacity_metric("ivr", "in_use"), "webserver:latency_ms")] == [
         "disk", "database", "process:rss_bytes", "capacity", "webserver"]

@@ -415,8 +415,8 @@ def test_a_crash_case_open_before_the_loop_is_taken_over_by_it_one_case_for_the_
     record = store.get_case(crash()["fingerprint"])
     assert (record.rule, record.status, record.case_ref, record.priority) == ("process_restart_loop", "open", ref, "P1")
     [note] = comments(store, crash()["fingerprint"])
-    assert note.startswith("This case now follows Process restarting again and again (rule process_restart_loop), "
-                           "the cause of the alarm it was opened for (rule voip_stack_crashed): VoIP stack (voip_stack) "
+    assert note.startswith("This case now follows Process restarting again and again (rule process_restart_loop; "
+                           "it followed rule voip_stack_crashed): VoIP stack (voip_stack) "
                            "restarted 3 times within 60 min"), note
     assert len(store.local_list()) == 1
     # Restarting or not, the loop firing or slowing down (held): the case neither moves nor gets another word.
@@ -479,3 +479,49 @@ def test_a_crash_rule_of_another_name_is_covered_too(store):
     custom = crash(rule="voip_down_custom")
     report = step(store, [loop(), custom], {"ias-a"}, T0)
     assert (report.opened, report.suppressed) == (1, 1)
+
+
+# --- a capacity pool exhausted ----------------------------------------------------------------------------
+
+def running_out(priority="P4", days=10.0):
+    return alarm(rule="ivr_licences_running_out", subject="ivr", priority=priority, check="capacity_peak_predicted",
+                 title="IVR licences running out" if priority == "P4" else "IVR licences close to saturation",
+                 family="capacity_saturation", summary="IVR: daily peaks up to 29 of 40 in use; predicted full in %g days" % days,
+                 evidence={"app": "ivr", "days_left": days, "licensed": 40, "peak": 29})
+
+
+def exhausted():
+    return alarm(rule="ivr_licences_exhausted", subject="ivr", priority="P3", check="capacity_available",
+                 title="IVR licences exhausted", family="capacity_saturation", summary="IVR: 40 of 40 channels in use, 0 available",
+                 evidence={"app": "ivr", "in_use": 40, "licensed": 40, "available": 0})
+
+
+def test_a_pool_running_out_then_exhausted_then_free_again_is_one_case(store):
+    fp = running_out()["fingerprint"]
+    report = step(store, [running_out()], {"ias-a"}, T0)
+    assert report.opened == 1
+    step(store, [running_out("P3", 2.0)], {"ias-a"}, at(60 * 24 * 8))           # P4 -> P3: one update
+    # Exhausted: the exhausted alarm takes the case over (its rule now), the prediction opens no case.
+    report = step(store, [exhausted(), running_out("P3", 0.0)], {"ias-a"}, at(60 * 24 * 10))
+    assert (report.opened, report.noted, report.updated, report.suppressed) == (0, 1, 0, 0)
+    assert store.get_case(exhausted()["fingerprint"]) is None and store.get_case(fp).rule == "ivr_licences_exhausted"
+    report = step(store, [exhausted(), running_out("P3", 0.0)], {"ias-a"}, at(60 * 24 * 10 + 5))
+    assert (report.opened, report.noted, report.updated, report.resolved) == (0, 0, 0, 0)
+    # Channels free again, the peaks still near the count: the case follows the prediction again (one comment).
+    report = step(store, [running_out("P3", 1.0)], {"ias-a"}, at(60 * 24 * 10 + 10))
+    assert (report.opened, report.noted, report.resolved) == (0, 1, 0) and store.get_case(fp).rule == "ivr_licences_running_out"
+    # Neither fires: the one case resolves.
+    report = step(store, [], {"ias-a"}, at(60 * 24 * 12))
+    assert report.resolved == 1 and len(store.local_list()) == 1
+    texts = comments(store, fp)
+    assert any(t.startswith("This case now follows IVR licences exhausted (rule ivr_licences_exhausted; it followed rule "
+                            "ivr_licences_running_out)") for t in texts), texts
+
+
+def test_an_exhausted_case_covers_the_prediction_of_its_pool(store):
+    step(store, [exhausted()], {"ias-a"}, T0)
+    report = step(store, [exhausted(), running_out("P3", 0.0)], {"ias-a"}, at(5))
+    assert (report.opened, report.suppressed) == (0, 1)
+    assert store.get_case(running_out()["fingerprint"]) is None
+    [note] = comments(store, exhausted()["fingerprint"])
+    assert "now also covers: ivr_licences_running_out ivr (no case)" in note

@@ -22,6 +22,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import Ru
 
 from .health_fixture import healthy_health, process
 from .test_rules_behaviour import EXERCISED as HISTORY_RULES_EXERCISED
+from .test_rules_capacity_peaks import EXERCISED as PEAK_RULES_EXERCISED
 
 NOW = datetime(2026, 11, 26, 5, 40, tzinfo=timezone.utc)
 CATALOGUE = load_catalogue()
@@ -197,7 +198,7 @@ def test_alarm_carries_the_rule_and_only_the_checks_evidence(edits, expected):
 
 def test_every_rule_of_the_default_catalogue_is_exercised():
     # The rules that read history fire run after run, in test_rules_behaviour.
-    exercised = {case[2][0] for case in CASES} | {"host_not_reporting"} | HISTORY_RULES_EXERCISED
+    exercised = {case[2][0] for case in CASES} | {"host_not_reporting"} | HISTORY_RULES_EXERCISED | PEAK_RULES_EXERCISED
     assert exercised == set(CATALOGUE.ids())
 
 
