@@ -88,7 +88,8 @@ def test_a_process_restarting_again_and_again_is_one_p1_ticket_taken_over_by_the
     notes = [entry for entry in history if entry.get("Type") == "Comment"]
     assert len(notes) == 1, history
     note = attachments(request_tracker, ticket["id"])[-1]  # the comment's: the last attachment of the ticket
-    assert "This case now follows Process restarting again and again (rule process_restart_loop)" in note, note
+    assert ("This case now follows Process restarting again and again (rule process_restart_loop; it followed rule "
+            "voip_stack_crashed)") in note, note
     assert "restarted 3 times within 60 min" in note, note
     assert not any(entry.get("Type") == "Status" and "resolved" in str(entry.get("Data")) for entry in history), history
 
