@@ -68,8 +68,8 @@ HEADER = """\
 """
 # A path of the project's repository that the collection does not ship (the guides also describe
 # the project around the collection: its examples, AWX configuration and tests).
-REPOSITORY_PATH = re.compile(r"(?<![\w.])(?:examples|inventories|scripts|tests|awx|playbooks/vars|"
-                             r"playbooks/awx_configure\.yml|collections/requirements\.yml)\b")
+REPOSITORY_PATH = re.compile(r"(?<![\w./-])(?:(?:examples|inventories|scripts|tests|awx|playbooks)/|"
+                             r"collections/requirements\.yml)")
 REPOSITORY_NOTE = """
 .. note::
 
@@ -105,7 +105,7 @@ def plain(inlines: list) -> str:
         elif kind in ("Emph", "Strong", "Strikeout", "Underline", "SmallCaps", "Superscript", "Subscript"):
             out.append(plain(content))
         elif kind in ("Link", "Image", "Span", "Quoted", "Cite"):
-            out.append(plain(content[1] if kind != "Cite" else content[1]))
+            out.append(plain(content[1]))
     return "".join(out)
 
 
