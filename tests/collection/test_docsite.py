@@ -65,6 +65,24 @@ def test_the_cross_references_resolve():
     assert all(label.startswith(docsite.LABEL) for label in labels)
 
 
+def test_the_plugin_docs_references_to_the_guides_resolve():
+    """R(text,label) in plugin and role docs: the label is a guide's (a comma in the text breaks it)."""
+    labels = set()
+    for path in glob.glob(os.path.join(DOCSITE, "rst", "*.rst")):
+        with open(path, encoding="utf-8") as handle:
+            labels |= set(re.findall(r"^\.\. _([^:\s]+):$", handle.read(), flags=re.M))
+    refs = []
+    for path in glob.glob(os.path.join(COLLECTION, "plugins", "**", "*.*"), recursive=True) + \
+            glob.glob(os.path.join(COLLECTION, "roles", "*", "meta", "argument_specs.yml")):
+        if path.endswith((".py", ".yml")):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            refs += [(os.path.relpath(path, COLLECTION), match.group(1).strip())
+                     for match in re.finditer(r"\bR\([^,()]*,([^()]*)\)", text)]
+    assert len(refs) >= 3
+    assert [ref for ref in refs if ref[1] not in labels] == []
+
+
 def test_links_between_guides_become_cross_references(tmp_path):
     source = "docs/inventory.md"  # links to sla.md, cases.md, ... and to a file of the repository
     tree = docsite.parse(source)
