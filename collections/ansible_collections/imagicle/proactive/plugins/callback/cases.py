@@ -35,7 +35,10 @@ description:
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 requirements:
-  - enable in configuration (C(callbacks_enabled = imagicle.proactive.cases)); the project's ansible.cfg does
+  - enable in configuration (C(callbacks_enabled = imagicle.proactive.cases) in the C([defaults]) section of
+    C(ansible.cfg), or C(ANSIBLE_CALLBACKS_ENABLED=imagicle.proactive.cases))
+  - requests on the controller, for the V(rt), V(servicenow) and V(webhook) backends and the pagers
+  - psycopg2 (the C(psycopg2-binary) package) on the controller, only for a PostgreSQL state store
 options:
   backend:
     description:

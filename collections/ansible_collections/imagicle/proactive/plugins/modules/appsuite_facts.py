@@ -321,7 +321,7 @@ options:
         type: path
         default: /srv/appsuite/release.txt
 notes:
-  - The facts schema is documented in the collection's C(docs/facts-schema.md); its version is
+  - The facts schema is documented in the collection guide R(The facts schema,ansible_collections.imagicle.proactive.docsite.facts_schema); its version is
     in C(imagicle_health.schema_version).
   - SQL Server cannot run on the machines this collection is tested on; its queries are tested
     against the documented shapes of SQL Server's answers only.
@@ -369,7 +369,7 @@ ansible_facts:
   contains:
     imagicle_health:
       description:
-        - The health of the server; see the collection's C(docs/facts-schema.md) for every key.
+        - The health of the server; see the collection guide R(The facts schema,ansible_collections.imagicle.proactive.docsite.facts_schema) for every key.
         - A section whose collector failed holds C(error) with the reason.
       returned: always
       type: dict

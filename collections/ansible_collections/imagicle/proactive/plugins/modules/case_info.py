@@ -16,6 +16,8 @@ description:
     of actions sent, waiting for retry or rejected.
   - With O(case), one case in full - its record, its body and comments when it is in the local register, and each
     action sent or queued for it.
+requirements:
+  - psycopg2 (the C(psycopg2-binary) package) on the controller, only for a PostgreSQL state store
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:

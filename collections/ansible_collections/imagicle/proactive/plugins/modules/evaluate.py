@@ -31,7 +31,11 @@ description:
     In check mode the history is read, nothing is recorded.
   - A state store that cannot be opened, written or read does not fail the task; the host is evaluated on its facts
     alone and the task warns, naming the store and what to check.
-  - The rules, their thresholds and default priorities are described in the project's C(docs/alarms.md).
+  - The rules, their thresholds and default priorities are described in the collection guide R(Alarms,ansible_collections.imagicle.proactive.docsite.alarms).
+requirements:
+  - holidays (and python-dateutil) on the controller, for the public holidays of the business calendars
+  - tzdata on the controller when the system has no timezone database
+  - psycopg2 (the C(psycopg2-binary) package) on the controller, only for a PostgreSQL state store
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:
@@ -59,7 +63,7 @@ options:
   file_cases:
     description:
       - Whether the C(imagicle.proactive.cases) callback files cases from this task's alarms (and resolves the
-        host's cases that no longer fire). V(false) only looks, as C(playbooks/explain.yml) does.
+        host's cases that no longer fire). V(false) only looks, as the playbook C(imagicle.proactive.explain) does.
     type: bool
     default: true
 notes:
@@ -96,7 +100,9 @@ alarms:
       description: Rule id, for example V(disk_space) or V(voip_stack_crashed).
       type: str
     check:
-      description: The check of the rules catalogue that fired, for example V(cloud_unreachable) (see docs/alarms.md).
+      description:
+        - The check of the rules catalogue that fired, for example V(cloud_unreachable) (see the collection guide
+          R(Alarms,ansible_collections.imagicle.proactive.docsite.alarms)).
       type: str
     priority:
       description: P1 to P4.

@@ -20,6 +20,8 @@ description:
     Dropping the C(open) of a case forgets the case and drops what else waits for it; if its alarm still fires, the next
     run opens a new case, so silence the alarm first (M(imagicle.proactive.silence)) when that is not wanted.
   - M(imagicle.proactive.case_info) lists the undelivered actions with their keys.
+requirements:
+  - psycopg2 (the C(psycopg2-binary) package) on the controller, only for a PostgreSQL state store
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:

@@ -20,6 +20,8 @@ description:
     must be given.
   - Running the same request again (same customer, host, rule and reason) does not stack silences; it moves the
     end of the one in force or to come.
+requirements:
+  - psycopg2 (the C(psycopg2-binary) package) on the controller, only for a PostgreSQL state store
 author:
   - imagicle.proactive contributors (@imagicle-proactive)
 extends_documentation_fragment:
@@ -61,7 +63,7 @@ options:
     description: A rules catalogue file whose rules O(rule) may name, when the hosts use one instead of the default.
     type: path
 notes:
-  - The silences in force are part of the output of M(imagicle.proactive.case_info) and of C(playbooks/silence.yml).
+  - The silences in force are part of the output of M(imagicle.proactive.case_info) and of the playbook C(imagicle.proactive.silence).
 seealso:
   - module: imagicle.proactive.case_info
 """

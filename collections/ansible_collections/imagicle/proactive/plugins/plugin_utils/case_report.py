@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the state store knows, for people: the cases, one case in full, the silences, the outbox.
 
-Used by the ``case_info`` module (``playbooks/cases.yml``) and ``scripts/cases.py``; it only
-reads the store.
+Used by the ``case_info`` module (the playbook ``imagicle.proactive.cases``) and the project's
+command-line case report; it only reads the store.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def report(store, now: datetime, status: str = "open", host=None, customer=None,
         record = find_case(store, case)
         if record is None:
             raise QueryError("no case %r in %s: give a fingerprint (or its first characters) or a case reference "
-                             "from the list (playbooks/cases.yml without case=)" % (case, store.display))
+                             "from the list (the playbook imagicle.proactive.cases without case=)" % (case, store.display))
         out.update(case_detail(store, record))
         out["cases"] = [out["case"]]
         host, customer = record.host, None

@@ -145,7 +145,7 @@ class RunInput:
         data = result if isinstance(result, dict) else {}
         evaluation = data.get("evaluation") if isinstance(data.get("evaluation"), dict) else {}
         if evaluation.get("file_cases") is False:
-            return  # a look at a host (playbooks/explain.yml), not a run that files cases
+            return  # a look at a host (playbook imagicle.proactive.explain), not a run that files cases
         self.evaluated = True
         eligibility = evaluation.get("eligibility") if isinstance(evaluation.get("eligibility"), dict) else {}
         if not eligibility.get("eligible"):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a person may do with the undelivered actions of the outbox: requeue them or drop them.
 
-Used by the ``outbox`` module (``playbooks/outbox.yml``). Nothing here sends anything:
+Used by the ``outbox`` module (the playbook ``imagicle.proactive.outbox``). Nothing here sends anything:
 
 * :func:`requeue` makes the chosen actions due at the next run, whatever their backoff (after
   fixing a token, a queue name or a mail server); a dropped action can be taken back the same way.

@@ -19,7 +19,7 @@ used as a template; host-supplied strings only ever become values in an alarm's 
 
 Every mistake in a catalogue or an override raises :class:`RulesError` naming the file or the
 inventory variable, the key path and what is allowed. The catalogue is documented, rule by rule,
-in the project's ``docs/alarms.md``.
+in the collection guide "Alarms" (docsite ``alarms``).
 """
 
 from __future__ import annotations

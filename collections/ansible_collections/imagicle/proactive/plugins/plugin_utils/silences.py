@@ -139,7 +139,7 @@ def apply_absent(store, now: datetime, silence_id=None, customer=None, host=None
     """Lift silence ``silence_id``, or every silence in force or to come with exactly this
     customer, host and rule. Returns changed, the lifted silences, and a message."""
     if silence_id in (None, "") and not (customer or host or rule):
-        raise SilenceError("to lift a silence give its id (see the silences listed by playbooks/silence.yml), "
+        raise SilenceError("to lift a silence give its id (see the silences listed by the playbook imagicle.proactive.silence), "
                            "or the host, rule and/or customer it was made for")
     pending = store.silences(ended_since=now)
     if silence_id not in (None, ""):

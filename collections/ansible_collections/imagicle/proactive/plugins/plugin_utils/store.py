@@ -16,7 +16,7 @@ idempotency keys (``outbox``), the embedded case register of the ``local`` CRM b
 (``local_cases``, ``local_comments``), metric history (``metric_series``, ``metric_points``), maintenance windows
 (``silences``), what it remembers of each alarm condition (``conditions``: streaks of sustained
 rules, flapping) and the run lock (``run_lock``).  The schema is versioned (``schema_version``) and migrated on open; see
-docs/state-store.md in the project for the tables and how to inspect them.
+the collection guide "The state store" (docsite ``state_store``) for the tables and how to inspect them.
 
 The store is in four files: this one (the :class:`Store` and how it is opened), ``store_records``
 (the records and their checks), ``store_migrations`` (the schema, step by step, per engine) and
