@@ -74,7 +74,8 @@ REPOSITORY_NOTE = """
 .. note::
 
    Paths such as ``examples/``, ``inventories/``, ``scripts/`` or ``tests/`` named on this page are
-   files of the project's source repository ({repository}), not of the collection.
+   files of the project's source repository around the collection (its examples, AWX configuration
+   and tests), not of the collection.
 """
 
 
@@ -295,14 +296,8 @@ def convert(source: str, tree: dict, anchors: dict) -> str:
     rst = re.sub(r"^(\.\. _%s[^\n]*:)\n(?!\n)" % re.escape(LABEL), "\\1\n\n", rst, flags=re.M)
     if REPOSITORY_PATH.search(rst):  # after the title
         title_end = re.search(r"^=+\n", rst, flags=re.M).end()
-        rst = rst[:title_end] + REPOSITORY_NOTE.format(repository=repository()) + rst[title_end:]
+        rst = rst[:title_end] + REPOSITORY_NOTE + rst[title_end:]
     return HEADER.format(name=converter.name) + rst.rstrip("\n") + "\n"
-
-
-def repository() -> str:
-    import yaml  # pylint: disable=import-outside-toplevel
-    with open(os.path.join(ROOT, COLLECTION, "galaxy.yml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["repository"]
 
 
 def extra_docs() -> str:

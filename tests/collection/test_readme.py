@@ -43,21 +43,33 @@ def plugin_names() -> list:
         names += ["filter %s" % name for name in module.FilterModule().filters()]
     names += ["role %s" % os.path.basename(path) for path in glob.glob(os.path.join(COLLECTION, "roles", "*"))
               if os.path.isdir(path)]
+    names += ["playbook %s" % os.path.basename(path)[:-4]
+              for path in glob.glob(os.path.join(COLLECTION, "playbooks", "*.yml"))]
     return sorted(names)
+
+
+def section(title: str) -> str:
+    """The README's section ``## title``, up to the next one."""
+    text = readme()
+    start = text.index("\n## %s\n" % title)
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
 
 
 def test_there_are_plugins_of_every_kind():
     kinds = {name.split()[0] for name in plugin_names()}
-    assert kinds == {"modules", "callback", "filter", "role"}
+    assert kinds == {"modules", "callback", "filter", "role", "playbook"}
     assert "filter response_due" in plugin_names()
 
 
 @pytest.mark.parametrize("plugin", plugin_names())
 def test_every_plugin_and_role_has_its_line_in_the_readme(plugin):
     kind, name = plugin.split()
-    lines = [line for line in readme().splitlines() if line.startswith("| `imagicle.proactive.%s` |" % name)]
-    assert len(lines) == 1, "the README's Content table has no line for the %s imagicle.proactive.%s" % (kind, name)
-    assert {"modules": "module", "callback": "callback", "filter": "filter", "role": "role"}[kind] in lines[0]
+    table = section("Playbooks" if kind == "playbook" else "Content")
+    lines = [line for line in table.splitlines() if line.startswith("| `imagicle.proactive.%s` |" % name)
+             and (kind == "playbook" or {"modules": "module", "callback": "callback", "filter": "filter",
+                                         "role": "role"}[kind] in line.split("|")[2])]
+    assert len(lines) == 1, "the README's table has no line (or several) for the %s imagicle.proactive.%s" % (kind, name)
 
 
 def test_every_guide_is_named_in_the_readme():

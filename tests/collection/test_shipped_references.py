@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imagicle.proactive contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the collection ships (plugins, roles, meta, README, docs) points to the collection's own
+"""What the collection ships (plugins, roles, meta, playbooks, README, docs) points to the collection's own
 docs, never to a file of the project's repository, which an operator who installed the collection
 does not have: no docs/*.md guide, no playbooks/, scripts/, inventories/, examples/ or tests/ path
 that the collection does not hold. The generated guides (docs/docsite/rst) may name files of the
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTION = os.path.join(ROOT, "collections", "ansible_collections", "imagicle", "proactive")
-SHIPPED = ("plugins", "roles", "meta", "docs", "README.md")
+SHIPPED = ("plugins", "roles", "meta", "docs", "playbooks", "README.md", "requirements.txt")
 GUIDES = os.path.join("docs", "docsite", "rst")
 PATH = re.compile(r"(?<![\w./-])(?:\.\./)*((?:docs|playbooks|scripts|inventories|examples|tests|awx|collections)/[\w.*/-]*)")
 OPERATOR_PLAYBOOK = re.compile(r"playbooks/(proactive_check|cases|silence|explain|outbox)\.yml")
@@ -52,7 +52,8 @@ def read(name: str) -> str:
 
 @pytest.mark.parametrize("path, found", [
     ("see docs/alarms.md for the rules", ["docs/alarms.md"]),
-    ("(playbooks/cases.yml without case=)", ["playbooks/cases.yml"]),
+    ("(playbooks/awx_configure.yml without case=)", ["playbooks/awx_configure.yml"]),
+    ("the collection's playbooks/cases.yml", []),
     ("the collection's docs/facts-schema.md", []),
     ("ansible-playbook -i inventories/example x", ["inventories/example"]),
     ("https://git.example.com/a/docs/b.md", []),
