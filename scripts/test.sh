@@ -36,10 +36,10 @@ LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/
 run_pytest() {
   local ignore=() dir local_pid local_rc main_rc
   for dir in "${LOCAL_TESTS[@]}"; do ignore+=(--ignore="$dir"); done
-  python -m pytest "${LOCAL_TESTS[@]}" -p no:cacheprovider -q -rs --junitxml="$RESULTS/pytest-local.xml" \
+  python -m pytest "${LOCAL_TESTS[@]}" -p no:cacheprovider -q -rs --durations=15 --junitxml="$RESULTS/pytest-local.xml" \
     >"$RESULTS/pytest-local.log" 2>&1 &
   local_pid=$!
-  python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --junitxml="$RESULTS/pytest.xml"
+  python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --durations=25 --junitxml="$RESULTS/pytest.xml"
   main_rc=$?
   wait "$local_pid"
   local_rc=$?
