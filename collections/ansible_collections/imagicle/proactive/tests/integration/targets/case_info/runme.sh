@@ -8,8 +8,10 @@ set -eux -o pipefail
 export IMAGICLE_STATE_STORE="${OUTPUT_DIR}/case_info.sqlite"
 export IMAGICLE_CASES_BACKEND=local
 export ANSIBLE_CALLBACKS_ENABLED="${ANSIBLE_CALLBACKS_ENABLED:+${ANSIBLE_CALLBACKS_ENABLED},}imagicle.proactive.cases"
-export ANSIBLE_ROLES_PATH=..
+# The scheduled job in short and its host, from setup_appsuite_health.
+inventory=../setup_appsuite_health/inventory.yml
+job_playbook=../setup_appsuite_health/job.yml
 rm -f "${IMAGICLE_STATE_STORE}"
 
-ansible-playbook -i inventory.yml job.yml -e health_name=disk_full "$@"
-ansible-playbook -i inventory.yml read_back.yml "$@"
+ansible-playbook -i "${inventory}" "${job_playbook}" -e health_name=disk_full "$@"
+ansible-playbook -i "${inventory}" read_back.yml "$@"

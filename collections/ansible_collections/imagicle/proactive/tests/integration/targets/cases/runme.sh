@@ -9,7 +9,9 @@ set -eux -o pipefail
 export IMAGICLE_STATE_STORE="${OUTPUT_DIR}/cases.sqlite"
 export IMAGICLE_CASES_BACKEND=local
 export ANSIBLE_CALLBACKS_ENABLED="${ANSIBLE_CALLBACKS_ENABLED:+${ANSIBLE_CALLBACKS_ENABLED},}imagicle.proactive.cases"
-export ANSIBLE_ROLES_PATH=..
+# The scheduled job in short and its host, from setup_appsuite_health.
+inventory=../setup_appsuite_health/inventory.yml
+job_playbook=../setup_appsuite_health/job.yml
 export ANSIBLE_NOCOLOR=1
 rm -f "${IMAGICLE_STATE_STORE}"
 out="${OUTPUT_DIR}/run.log"
@@ -18,7 +20,7 @@ out="${OUTPUT_DIR}/run.log"
 job() {
   local health=$1
   shift
-  ansible-playbook -i inventory.yml job.yml -e "health_name=${health}" "$@" | tee "${out}"
+  ansible-playbook -i "${inventory}" "${job_playbook}" -e "health_name=${health}" "$@" | tee "${out}"
 }
 # counted NAME NUMBER: the table of the last run counted NUMBER for NAME.
 counted() {
@@ -26,7 +28,7 @@ counted() {
 }
 # check OPEN RESOLVED RULES: the register holds OPEN open and RESOLVED resolved cases, of RULES (a JSON list).
 check() {
-  ansible-playbook -i inventory.yml check.yml -e "{\"check_open\": $1, \"check_resolved\": $2, \"check_rules\": $3}"
+  ansible-playbook -i "${inventory}" check.yml -e "{\"check_open\": $1, \"check_resolved\": $2, \"check_rules\": $3}"
 }
 
 job disk_full "$@"
@@ -57,7 +59,7 @@ check 0 1 '["disk_space"]'
 
 # A backend without its URL: the run ends with exit code 78 and says which setting is missing.
 set +e
-IMAGICLE_CASES_BACKEND=rt ansible-playbook -i inventory.yml job.yml -e health_name=healthy "$@" >"${out}" 2>&1
+IMAGICLE_CASES_BACKEND=rt ansible-playbook -i "${inventory}" "${job_playbook}" -e health_name=healthy "$@" >"${out}" 2>&1
 rc=$?
 set -e
 cat "${out}"
