@@ -11,7 +11,7 @@ DEMO_STORE := $(CURDIR)/.demo/state.sqlite
 DEMO := IMAGICLE_STATE_STORE=$(DEMO_STORE)
 
 .PHONY: demo test setup setup-test demo-up demo-tour demo-down check cases explain fault clear silence \
-	sanity units pytest molecule lint bench bench-history soak clean
+	sanity units pytest integration molecule lint bench bench-history soak clean
 
 demo: setup demo-up demo-tour
 
@@ -53,7 +53,7 @@ silence:
 test: setup-test
 	@bash scripts/test.sh
 
-sanity units pytest molecule lint: setup-test
+sanity units pytest integration molecule lint: setup-test
 	@bash scripts/test.sh $@
 
 bench: setup-test

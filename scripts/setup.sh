@@ -10,7 +10,8 @@ what="${1:-runtime}"
 apt_packages=(openssh-server openssh-client python3 python3-psutil python3-psycopg2 python3-venv
               iproute2 util-linux e2fsprogs openssl sqlite3 make procps)
 if [ "$what" = test ]; then
-  apt_packages+=(postgresql git)
+  # shellcheck: the sanity test of the integration targets' runme.sh
+  apt_packages+=(postgresql git shellcheck)
 fi
 
 missing=()

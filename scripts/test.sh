@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs the test suites of imagicle.proactive: ansible-test sanity and units, pytest for the
-# top-level tests (test bed, simulator, end to end), molecule, ansible-lint.
-# Usage: scripts/test.sh [sanity|units|pytest|molecule|lint ...]   (default: all of them)
+# Runs the test suites of imagicle.proactive: ansible-test sanity, units and integration (the
+# collection's targets, then the molecule scenario), pytest for the top-level tests (test bed,
+# simulator, end to end), ansible-lint.
+# Usage: scripts/test.sh [sanity|units|pytest|integration|molecule|lint ...]
+#   (default: sanity units pytest integration lint; molecule alone runs the molecule scenario's target,
+#   which integration runs too)
 # Every suite runs even when an earlier one failed; the exit code is non-zero if any failed,
 # and a suite that ran no test counts as failed, as does one that skipped a test (a skip for a
 # missing package or service would hide a missing install step; IMAGICLE_TEST_ALLOW_SKIPS=1
@@ -18,7 +21,7 @@ SKIPS=--no-skips
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(sanity units pytest molecule lint)
+[ ${#suites[@]} -eq 0 ] && suites=(sanity units pytest integration lint)
 
 run_sanity() {
   (cd "$COLL" && ansible-test sanity --local --python 3.11 --color no)
@@ -49,8 +52,33 @@ run_pytest() {
   python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest.xml" &&
   python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest-local.xml"
 }
+# The collection's integration targets (tests/integration/targets) on this machine: evaluate, silence,
+# case_info and the cases callback, each on a state store of its own (seconds); then the molecule
+# scenario's target, marked unsupported and destructive (it drives the test bed as root, for minutes) so
+# that ansible-test runs it only when asked. The tasks of each run are JUnit reports; a run fails when they
+# hold no task (every target skipped). Their skips are tasks skipped by a condition, not tests missing
+# an install step: not counted against the suite.
+INTEGRATION_TARGETS=(evaluate silence case_info cases)
+MOLECULE_TARGET=molecule_appsuite
+integration_run() {  # NAME ANSIBLE-TEST-ARGS...: reports in $RESULTS/integration-NAME
+  local name=$1 rc
+  shift
+  (cd "$COLL" && rm -rf tests/output/junit && ansible-test integration --local --python 3.11 --color no "$@")
+  rc=$?
+  rm -rf "$RESULTS/integration-$name" && mkdir -p "$RESULTS/integration-$name"
+  cp "$COLL"/tests/output/junit/*.xml "$RESULTS/integration-$name/" 2>/dev/null
+  [ "$rc" -eq 0 ] && python scripts/junit_count.py --require-tests "$RESULTS/integration-$name"/*.xml
+}
+run_integration() {
+  local targets_rc molecule_rc
+  integration_run targets "${INTEGRATION_TARGETS[@]}"
+  targets_rc=$?
+  run_molecule
+  molecule_rc=$?
+  [ "$targets_rc" -eq 0 ] && [ "$molecule_rc" -eq 0 ]
+}
 run_molecule() {
-  (cd "$COLL/extensions" && molecule test -s appsuite)
+  integration_run molecule --allow-unsupported --allow-destructive "$MOLECULE_TARGET"
 }
 run_lint() {
   # From the repository root (the example inventory's Vault files are decrypted with the example's
@@ -75,7 +103,8 @@ done
 
 echo
 echo "Suites:"
-for suite in "${suites[@]}"; do printf '  %-9s %s\n' "$suite" "${status[$suite]}"; done
+for suite in "${suites[@]}"; do printf '  %-11s %s\n' "$suite" "${status[$suite]}"; done
 echo "  ($(( ${#suites[@]} - failed )) of ${#suites[@]} suites passed)"
-python scripts/junit_count.py "$RESULTS"/*.xml || true
+shopt -s nullglob
+python scripts/junit_count.py "$RESULTS"/*.xml "$RESULTS"/integration-*/*.xml || true
 exit $(( failed > 0 ))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import CASE_INFO
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.case_report import QueryError, report
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import StoreAction
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError
@@ -15,15 +16,14 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import St
 class ActionModule(StoreAction):
     """Read the cases, the silences and the outbox of the state store."""
 
-    ARGS = ("status", "host", "customer", "case", "history_days", "store")
-    _VALID_ARGS = frozenset(ARGS)
+    SPEC = CASE_INFO
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
         args = self.task_args()
         try:
             with self.open_state_store(args["store"]) as store:
-                found = report(store, datetime.now(timezone.utc), status=args["status"] or "open", host=args["host"],
+                found = report(store, datetime.now(timezone.utc), status=args["status"], host=args["host"],
                                customer=args["customer"], case=args["case"], days=args["history_days"])
         except (QueryError, StoreError) as exc:
             result.update(failed=True, msg=str(exc))

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import EVALUATE
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
     SettingsError,
     evaluate_host,
@@ -20,7 +18,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import sustain_progress
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import remember
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import history_windows
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import SpecAction, store_url
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
 
 SETTING_VARIABLES = (
@@ -36,17 +34,16 @@ SETTING_VARIABLES = (
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(SpecAction):
     """Turn one host's health facts into alarms with response deadlines."""
 
-    TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("facts_result", "health", "detected_at", "file_cases"))
-    _requires_connection = False
+    SPEC = EVALUATE
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        given = self._task.args
+        args = self.task_args()
         host = task_vars.get("inventory_hostname", "?")
         variables = {
             name: self._templar.template(task_vars[name]) for name in SETTING_VARIABLES if name in task_vars
@@ -67,7 +64,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(exc))
             return result
         health = args.get("health")
-        if health is None and "facts_result" not in args:
+        if health is None and "facts_result" not in given:
             health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
         detected_at = detected_at or datetime.now(timezone.utc)
         # The metrics go to the state store of the cases callback (not in check mode), and the history
@@ -89,7 +86,7 @@ class ActionModule(ActionBase):
             except StoreError:
                 pass  # the history step above already warned that the store cannot be used
         # The cases callback files the alarms of this task unless told not to (a look at one host).
-        evaluation["file_cases"] = boolean(args.get("file_cases", True), strict=False)
+        evaluation["file_cases"] = args["file_cases"]
         result.update(
             changed=False,
             alarms=alarms,

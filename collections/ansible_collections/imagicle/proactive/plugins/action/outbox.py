@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import OUTBOX
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import outbox
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.case_report import outbox_state
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import StoreAction
@@ -16,20 +17,15 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import St
 class ActionModule(StoreAction):
     """Requeue or drop undelivered outbox actions in the state store."""
 
-    ARGS = ("requeue", "drop", "reason", "store")
-    _VALID_ARGS = frozenset(ARGS)
+    SPEC = OUTBOX
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
         args = self.task_args()
-        if bool(args["requeue"]) == bool(args["drop"]):
-            result.update(failed=True, msg="give requeue or drop (a list of action keys as listed by case_info, or all), not both "
-                                           "or neither")
-            return result
         now = datetime.now(timezone.utc)
         try:
             with self.open_state_store(args["store"]) as store:
-                if args["requeue"]:
+                if args["requeue"] is not None:
                     outcome = outbox.requeue(store, args["requeue"], now, check_mode=self._task.check_mode)
                 else:
                     outcome = outbox.drop(store, args["drop"], args["reason"], now, check_mode=self._task.check_mode)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 from datetime import datetime, timezone
 
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import SILENCE
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import RulesError, load_catalogue
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import StoreAction
@@ -17,20 +18,15 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import St
 class ActionModule(StoreAction):
     """Add, extend or lift a maintenance window in the state store."""
 
-    ARGS = ("state", "customer", "host", "rule", "duration", "starts", "ends", "reason", "id", "store", "catalogue")
-    _VALID_ARGS = frozenset(ARGS)
+    SPEC = SILENCE
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
         args = self.task_args()
-        state = args["state"] or "present"
-        if state not in ("present", "absent"):
-            result.update(failed=True, msg="state must be present or absent, not %r" % state)
-            return result
         now = datetime.now(timezone.utc)
         try:
             with self.open_state_store(args["store"]) as store:
-                if state == "present":
+                if args["state"] == "present":
                     catalogue = load_catalogue(args["catalogue"] or None)
                     wanted = silences.build_silence(
                         customer=args["customer"], host=args["host"], rule=args["rule"], duration=args["duration"],

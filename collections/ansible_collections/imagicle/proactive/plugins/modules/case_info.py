@@ -166,3 +166,18 @@ lines:
   type: list
   elements: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import CASE_INFO
+
+
+def main():
+    """The options only: the task runs in the action plugin of the same name, on the controller."""
+    module = AnsibleModule(supports_check_mode=True, **CASE_INFO)
+    module.fail_json(msg="imagicle.proactive.case_info runs on the controller, in its action plugin; this module "
+                         "only declares its options")
+
+
+if __name__ == "__main__":
+    main()

@@ -78,3 +78,18 @@ msg:
   returned: always
   type: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import OUTBOX
+
+
+def main():
+    """The options only: the task runs in the action plugin of the same name, on the controller."""
+    module = AnsibleModule(supports_check_mode=True, **OUTBOX)
+    module.fail_json(msg="imagicle.proactive.outbox runs on the controller, in its action plugin; this module "
+                         "only declares its options")
+
+
+if __name__ == "__main__":
+    main()

@@ -110,3 +110,18 @@ msg:
   returned: always
   type: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import SILENCE
+
+
+def main():
+    """The options only: the task runs in the action plugin of the same name, on the controller."""
+    module = AnsibleModule(supports_check_mode=True, **SILENCE)
+    module.fail_json(msg="imagicle.proactive.silence runs on the controller, in its action plugin; this module "
+                         "only declares its options")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
@@ -33,17 +34,32 @@ def store_url(explicit=None):
     return explicit if explicit not in (None, "") else callback_option("store")
 
 
-class StoreAction(ActionBase):
-    """Base of the actions that read or change the state store on the controller (no connection
-    to the host, no file transfer); ``ARGS`` names the task's options."""
+class SpecAction(ActionBase):
+    """Base of the actions that run on the controller (no connection to the host, no file transfer)
+    with the options of ``SPEC``, the module's argument spec (module_utils.argument_specs)."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    ARGS: tuple = ()
+    SPEC: dict = {}
 
     def task_args(self) -> dict:
-        """Every option of ``ARGS``, None when not given."""
-        return {name: self._task.args.get(name) for name in self.ARGS}
+        """The task's options validated against ``SPEC`` by Ansible's argument spec validation (an unknown
+        option, a wrong type or a value outside the choices fails the task naming the option and what is
+        allowed); every option of the spec, its default or None when not given."""
+        try:
+            return self.validate_argument_spec(**self.SPEC)[1]
+        except AnsibleActionFail as exc:
+            # Ansible names the plugin by its Python module here; the user knows the module's name.
+            message = str(exc.message)
+            internal = "(%s) module" % self._load_name
+            if internal not in message:
+                raise
+            name = self._task.resolved_action or self._task.action
+            raise AnsibleActionFail(message.replace(internal, "(%s) module" % name)) from None
+
+
+class StoreAction(SpecAction):
+    """Base of the actions that read or change the state store."""
 
     @staticmethod
     def open_state_store(explicit):
