@@ -331,7 +331,7 @@ def level_title(texts: Mapping[str, Any], level: str | None) -> str:
 
 # Italian words of the evidence fields a check writes in English (the host's own text stays as it is).
 _IT_METRICS = {"CPU": "CPU", "memory": "memoria"}
-_IT_BASES = {behaviour.BASIS_HOUR_OF_WEEK: "ora della settimana", behaviour.BASIS_WHOLE_WINDOW: "intero periodo"}
+_IT_BASES = {behaviour.BASIS_HOUR_OF_WEEK: "per ora della settimana", behaviour.BASIS_WHOLE_WINDOW: "sull'intero periodo"}
 
 
 def _parse_utc(text) -> datetime | None:

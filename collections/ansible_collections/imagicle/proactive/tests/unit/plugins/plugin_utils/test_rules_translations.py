@@ -213,7 +213,9 @@ def test_an_unusual_metric_in_italian():
     evidence = {"process": "voip", "application": "VoIP stack", "role": "voip_stack", "metric": "memory", "value": 900.0,
                 "unit": "MB", "median": 400.0, "mad": 10.0, "limit": 460.0, "basis": "hour of week", "points": 2520}
     assert italian("process_unusual_behaviour", evidence)["summary"] == (
-        "VoIP stack (voip): memoria a 900.0 MB, di solito 400.0 MB (MAD 10.0, riferimento per ora della settimana su 2520 valori)")
+        "VoIP stack (voip): memoria a 900.0 MB, di solito 400.0 MB (MAD 10.0, riferimento per ora della settimana, 2520 valori)")
+    evidence.update(metric="CPU", unit="%", basis="whole window")
+    assert italian("process_unusual_behaviour", evidence)["summary"].endswith("riferimento sull'intero periodo, 2520 valori)")
 
 
 def test_host_text_in_a_translated_summary_stays_data():
