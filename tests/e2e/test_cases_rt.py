@@ -10,10 +10,13 @@ The steps build on each other, in order.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import urllib.parse
 
 import pytest
 import requests
+from test_customer_language import people_time
 
 FAULTY = "ias-a"
 
@@ -79,6 +82,13 @@ def test_a_fault_opens_exactly_one_ticket_and_more_runs_keep_it_one(estate, job,
     [mail] = mailbox.messages
     assert mail["to"] == ["ops@acme.example"]
     assert "Segnalazione %s" % ticket["id"] in mail["data"]
+    # What the catalogue says in Italian, and the deadline in the customer's time (the demo's Europe/Rome).
+    parsed = email.message_from_string(mail["data"], policy=email.policy.default)
+    text = " ".join(parsed.get_body(preferencelist=("plain",)).get_content().split())
+    assert str(parsed["Subject"]) == "[Segnalazione %s] Aperta: %s: Spazio su disco in esaurimento (/srv/appsuite)" % (
+        ticket["id"], FAULTY)
+    assert "/srv/appsuite è pieno al" in text
+    assert "Risposta entro: %s" % people_time(ticket["Due"], "Europe/Rome", "it") in text
     for dummy in range(4):  # the soak (make soak) runs it two hundred times
         job()
     assert len(tickets.alarms()) == 1

@@ -60,6 +60,7 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import local_time_text
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import CaseRecord, ConditionRecord, OutboxItem, StoreLocked
 
@@ -291,17 +292,36 @@ def _evidence_lines(evidence: dict) -> list:
     return found
 
 
+def case_title(alarm: dict, title=None) -> str:
+    """``<host>: <title> (<subject>)``; ``title``: the alarm's title in another language (default: its own)."""
+    subject = _text(alarm.get("subject") or "", 120)
+    # The priority is a field of its own in every backend (and changes); the title does not carry it.
+    return "%s: %s%s" % (
+        _text(alarm["host"], 80), _text(title or alarm.get("title") or alarm["rule"], 120), (" (%s)" % subject) if subject else "",
+    )
+
+
+def _customer_time(alarm: dict) -> str | None:
+    """The alarm's deadline in the customer's timezone (``response_timezone``), for people; None when either is unknown."""
+    zone, due = alarm.get("response_timezone"), alarm.get("due")
+    if not isinstance(zone, str) or not zone or not isinstance(due, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(due[:-1] + "+00:00" if due.endswith("Z") else due)
+        return local_time_text(instant, zone, "en") if instant.tzinfo is not None else None
+    except ValueError:
+        return None
+
+
 def case_content(alarm: dict) -> dict:
     """Title, priority, deadline and plain-text body of the case for one alarm.
 
-    Only the alarm's own fields go out: never raw task results, never the whole facts.
+    Only the alarm's own fields go out: never raw task results, never the whole facts. The body is
+    in English (for the support team); the deadline is given in UTC and in the customer's time.
     """
-    subject = _text(alarm.get("subject") or "", 120)
-    # The priority is a field of its own in every backend (and changes); the title does not carry it.
-    title = "%s: %s%s" % (
-        _text(alarm["host"], 80), _text(alarm.get("title") or alarm["rule"], 120), (" (%s)" % subject) if subject else "",
-    )
+    title = case_title(alarm)
     evidence = alarm.get("evidence") or {}
+    customer_time = _customer_time(alarm)
     lines = [
         _text(alarm.get("summary") or ""),
         "",
@@ -313,8 +333,10 @@ def case_content(alarm: dict) -> dict:
         "Respond by: %s (%s minutes on the %s calendar, plan %s)" % (
             clean_text(alarm.get("due") or "-", 40), clean_text(alarm.get("response_target_minutes") or "-", 10),
             clean_text(alarm.get("response_calendar") or "-", 40), clean_text(alarm.get("plan") or "-", 40)),
-        "Alarm fingerprint: %s" % clean_text(alarm["fingerprint"], 80),
     ]
+    if customer_time:
+        lines.append("Respond by, customer's time: %s" % clean_text(customer_time, 120))
+    lines.append("Alarm fingerprint: %s" % clean_text(alarm["fingerprint"], 80))
     if isinstance(evidence, dict) and evidence:
         lines += ["", "Evidence:"]
         lines += ["  %s: %s" % (_text(key, 60), _text(value, 200)) for key, value in _evidence_lines(evidence)]
@@ -359,29 +381,53 @@ def _enqueue(store, record: CaseRecord, kind: str, payload: dict, now: datetime,
     return store.enqueue(item)
 
 
+def _mail_case(record: CaseRecord, content: dict, summary: str, language: str, alarm: dict | None) -> dict:
+    """The case as the customer's mail shows it: the title and summary in ``language`` when the alarm has them
+    (``texts``), and the customer's timezone for the deadline."""
+    case = {"title": content.get("title") or record.title, "priority": record.priority, "summary": summary,
+            "customer": record.customer, "host": record.host, "rule": record.rule, "due": content.get("due")}
+    if alarm is None:
+        return case
+    if isinstance(alarm.get("response_timezone"), str):
+        case["timezone"] = alarm["response_timezone"]
+    texts = alarm.get("texts") if isinstance(alarm.get("texts"), dict) else {}
+    own = texts.get(language) if isinstance(texts.get(language), dict) else {}
+    if own.get("title"):
+        case["title"] = case_title(alarm, own["title"])
+        case["summary"] = _text(own.get("summary") or summary)
+    return case
+
+
 def _enqueue_mail(store, record: CaseRecord, event: str, content: dict, notifications: Notifications, summary: str,
-                  now: datetime, suffix: str) -> None:
-    """One mail per contact (a refused address never holds back the others), threaded to that contact's open mail."""
+                  now: datetime, suffix: str, alarm: dict | None = None) -> None:
+    """One mail per contact (a refused address never holds back the others), threaded to that contact's open mail.
+
+    With ``alarm``, the mail has its title and summary in the contact's language; a resolve mail (no alarm) has the
+    title of that contact's open mail."""
     if not notifications.mail:
         return
     contact = notifications.contacts.get(record.host) or {}
-    case = {"title": content.get("title") or record.title, "priority": record.priority, "summary": summary,
-            "customer": record.customer, "host": record.host, "rule": record.rule, "due": content.get("due")}
+    language = contact.get("language", "en")
+    case = _mail_case(record, content, summary, language, alarm)
     for address in dict.fromkeys(contact.get("emails") or []):
         recipient = _recipient_id(address)
         thread = "%s:mail:open:%s" % (case_key(record), recipient)
-        _enqueue(store, record, "mail", {"event": event, "to": [address], "language": contact.get("language", "en"),
-                                         "case": case, "thread_key": thread if event != "open" else None},
+        mailed = dict(case)
+        opened = store.outbox_item(thread) if alarm is None and event != "open" else None
+        if opened is not None and opened.payload.get("language") == language and isinstance(opened.payload.get("case"), dict):
+            mailed["title"] = opened.payload["case"].get("title") or mailed["title"]
+        _enqueue(store, record, "mail", {"event": event, "to": [address], "language": language,
+                                         "case": mailed, "thread_key": thread if event != "open" else None},
                  now, ":%s%s:%s" % (event, suffix, recipient), backend="mail")
 
 
 def _notify_open(store, record: CaseRecord, page: bool, content: dict, summary: str, notifications: Notifications,
-                 now: datetime, suffix: str) -> None:
-    """Page (platinum P1) and mail the customer when a case opens or reopens."""
+                 now: datetime, suffix: str, alarm: dict | None = None) -> None:
+    """Page (platinum P1) and mail the customer when a case opens or reopens (``alarm``: the alarm of the case)."""
     if page and notifications.pager:
         _enqueue(store, record, "page", {"page": page_content(record.to_dict(), content), "pager": notifications.pager},
                  now, suffix, backend=notifications.pager)
-    _enqueue_mail(store, record, "open", content, notifications, summary, now, suffix)
+    _enqueue_mail(store, record, "open", content, notifications, summary, now, suffix, alarm)
 
 
 def _new_record(fingerprint: str, alarm: dict, content: dict, backend: str, now: datetime, previous: CaseRecord | None) -> CaseRecord:
@@ -469,7 +515,7 @@ class _Planner:
                 record = _new_record(fingerprint, alarm, content, self.backend, now, record)
                 store.save_case(record)
                 _enqueue(store, record, "open", content, now)
-                _notify_open(store, record, page, content, summary, self.notifications, now, "")
+                _notify_open(store, record, page, content, summary, self.notifications, now, "", alarm)
                 if flapping:
                     _enqueue(store, record, "comment", {"note": flapping}, now, ":flapping:%s" % _stamp(now))
                 return
@@ -481,7 +527,7 @@ class _Planner:
                 store.save_case(record)
                 _enqueue(store, record, "reopen", dict(content, note=" ".join(
                     ["The condition is back: %s" % summary] + ([flapping] if flapping else []))), now, ":%s" % _stamp(now))
-                _notify_open(store, record, page, content, summary, self.notifications, now, ":%s" % _stamp(now))
+                _notify_open(store, record, page, content, summary, self.notifications, now, ":%s" % _stamp(now), alarm)
                 return
             if flapping:
                 _enqueue(store, record, "comment", {"note": flapping}, now, ":flapping:%s" % _stamp(now))
@@ -713,7 +759,8 @@ class _Planner:
                 _enqueue(self.store, record, "open", content, self.now)
                 if alarm is not None:
                     _notify_open(self.store, record, bool(alarm.get("page")), content,
-                                 _text(alarm.get("summary") or alarm["rule"]), self.notifications, self.now, ":replanned")
+                                 _text(alarm.get("summary") or alarm["rule"]), self.notifications, self.now, ":replanned",
+                                 alarm)
                 self.report.notes.append("case %s (%s) had no reference in %s and nothing queued to file it: planned again"
                                          % (record.fingerprint, record.title, record.backend))
 

@@ -222,6 +222,10 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
         record = alarm.to_dict()
         due = sla.response_due(detected_at, record["priority"], settings.sla)
         rule = settings.catalogue.rule(record["rule"])
+        # The texts in the language of the host's contacts only (none for English: the alarm's own).
+        texts = (record.pop("texts", None) or {}).get(settings.language)
+        if texts:
+            record["texts"] = {settings.language: texts}
         record.update({
             # The check that fired (a customer's own rule may reuse one): the case manager groups
             # alarms by their cause through it (plugin_utils/root_cause.py).
@@ -229,6 +233,8 @@ def evaluate_host(settings: HostSettings, facts_result=None, health=None, detect
             "plan": plan.name,
             "response_target_minutes": due["target_minutes"],
             "response_calendar": due["calendar"],
+            # The timezone of that calendar, the customer's: mails show the deadline in it.
+            "response_timezone": settings.sla.calendar_for(record["priority"]).timezone,
             "due": _utc_iso(due["due"]),
             "page": bool(plan.page_on_p1 and record["priority"] == "P1"),
             "eligible": eligibility.eligible,

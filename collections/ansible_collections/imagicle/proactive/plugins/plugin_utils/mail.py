@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import LANGUAGES
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
@@ -158,6 +159,52 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# Day and month names written out here: the mail never depends on the controller's locale.
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+}
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
+           "novembre", "dicembre"),
+}
+
+
+def _zone(name: Any) -> ZoneInfo | None:
+    """The timezone called ``name`` (an IANA name), or None when there is no such zone."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def local_time_text(instant: datetime, zone_name: Any, language: Any = "en") -> str:
+    """``instant`` as people of ``language`` read it, in the timezone ``zone_name`` (UTC when it is none or unknown).
+
+    English ``Thursday 3 December 2026, 14:30 (Europe/London)``, Italian ``giovedì 3 dicembre 2026, 14:30
+    (Europe/Rome)``. In the hour a clock change repeats, the UTC offset is added (``02:30 (Europe/Rome, UTC+01:00)``),
+    so the time is never ambiguous.
+    """
+    if not isinstance(instant, datetime) or instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"expected a timezone-aware datetime, got {instant!r}")
+    lang = mail_language(language)
+    zone = _zone(zone_name)
+    name = zone.key if zone is not None else "UTC"
+    local = instant.astimezone(zone or timezone.utc)
+    where = name
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        offset = local.utcoffset()
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        where = f"{name}, UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return (f"{_DAYS[lang][local.weekday()]} {local.day} {_MONTHS[lang][local.month - 1]} {local.year}, "
+            f"{local.hour:02d}:{local.minute:02d} ({where})")
+
+
 def mail_language(language: Any) -> str:
     """``it`` for Italian (``it``, ``it-IT``, ``it_CH``...), ``en`` for anything else."""
     code = re.split(r"[-_.@]", str(language or "").strip().lower(), maxsplit=1)[0]
@@ -171,8 +218,9 @@ def _clean(value: Any, limit: int = FIELD_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _due_text(case: dict[str, Any]) -> str:
-    """The response deadline for people: ``<due_local> (<UTC>)`` or the UTC time alone; "" when none."""
+def _due_text(case: dict[str, Any], language: str) -> str:
+    """The response deadline for people: in the customer's timezone (``timezone``) and language; from an older
+    payload without one, ``<due_local> (<UTC>)``, or the time in UTC saying so; "" when none."""
     due = case.get("due")
     local = _clean(case.get("due_local"), 80)
     if not due:
@@ -188,17 +236,18 @@ def _due_text(case: dict[str, Any]) -> str:
     if instant.tzinfo is None:
         raise BackendError(f"customer mail for case {_clean(case.get('case_ref'), 40)!r}: due {_clean(due, 40)!r} has no "
                            "timezone; give it in UTC with a trailing Z", retryable=False)
-    utc = instant.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{local} ({utc})" if local else utc
+    if local and _zone(case.get("timezone")) is None:
+        return f"{local} ({instant.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')})"
+    return local_time_text(instant, case.get("timezone"), language)
 
 
-def _fields(case: dict[str, Any]) -> dict[str, str]:
+def _fields(case: dict[str, Any], language: str) -> dict[str, str]:
     """The case's fields as clean, masked plain text."""
     values: dict[str, str] = {}
     for key in ("case_ref", "title", "priority", "summary", "customer", "host", "rule", "plan"):
         text = _clean(case.get(key), SUMMARY_MAX if key == "summary" else FIELD_MAX)
         values[key] = mask_personal_data(text) if key in MASKED_FIELDS else text
-    values["due"] = _due_text(case)
+    values["due"] = _due_text(case, language)
     return values
 
 
@@ -215,15 +264,17 @@ def render_customer_mail(event: str, case: dict, language: str = "en") -> tuple[
     """``(subject, text, html)`` of the customer mail for ``event`` ``open`` or ``resolve``.
 
     ``language``: ``it`` or ``en``; anything else gives English. ``case`` keys: case_ref, title,
-    priority, summary, customer, host, rule, due (ISO 8601 UTC), due_local (optional, shown as
-    given, e.g. ``27/11/2026 18:00 Europe/Rome``), plan.
+    priority, summary (title and summary already in ``language``), customer, host, rule, due (ISO 8601
+    UTC), timezone (the customer's IANA timezone: the deadline is shown in it, in the language's words;
+    without it, in UTC), plan; due_local (optional, of older payloads: shown as given, e.g.
+    ``27/11/2026 18:00 Europe/Rome``, followed by the UTC time, when there is no timezone).
     """
     if event not in EVENTS:
         raise BackendError(f"customer mail: event {event!r} must be one of {', '.join(EVENTS)}", retryable=False)
     if not isinstance(case, dict):
         raise BackendError("customer mail: the case must be a dict", retryable=False)
     words = _TEXTS[mail_language(language)]
-    values = _fields(case)
+    values = _fields(case, mail_language(language))
     ref = values["case_ref"]
     if not ref or not values["title"]:
         raise BackendError(f"customer mail ({event}): the case needs a case_ref and a title (got case_ref {ref!r})", retryable=False)

@@ -163,6 +163,14 @@ def _unmeasured(gaps_by_host: dict, host: str, rule: str) -> bool:
                for g in gaps_by_host.get(host, ()) if not g.quiet)
 
 
+_CUSTOMER_SUMMARY = {
+    "en": {"summary": "None of the %d hosts of %s that checked the cloud can reach it (%s): %s", "more": " and %d more",
+           "no_reason": "no reason given"},
+    "it": {"summary": "Nessuno dei %d server di %s che hanno verificato il cloud riesce a raggiungerlo (%s): %s",
+           "more": " e altri %d", "no_reason": "motivo non indicato"},
+}
+
+
 def _customer_alarm(customer: str, rule: str, covered: list, entries: list) -> dict:
     """The customer-level alarm standing for the ``cloud_unreachable`` alarms of every host of a customer."""
     host = customer_host(customer)
@@ -170,15 +178,23 @@ def _customer_alarm(customer: str, rule: str, covered: list, entries: list) -> d
     hosts = sorted(a["host"] for a in covered)
     evidence = dict(first.get("evidence") or {}) if isinstance(first.get("evidence"), dict) else {}
     more = len(hosts) - HOSTS_IN_SUMMARY
-    listed = ", ".join(hosts[:HOSTS_IN_SUMMARY]) + (" and %d more" % more if more > 0 else "")
+
+    def summary(language: str) -> str:
+        words = _CUSTOMER_SUMMARY.get(language, _CUSTOMER_SUMMARY["en"])
+        listed = ", ".join(hosts[:HOSTS_IN_SUMMARY]) + (words["more"] % more if more > 0 else "")
+        return words["summary"] % (len(hosts), customer, listed, evidence.get("problem") or words["no_reason"])
+
     alarm = {key: first.get(key) for key in ("title", "family", "level", "check", "plan", "response_target_minutes",
-                                             "response_calendar", "due")}
+                                             "response_calendar", "response_timezone", "due")}
+    texts = first.get("texts") if isinstance(first.get("texts"), dict) else {}
     alarm.update({
         "rule": rule, "customer": customer, "host": host, "subject": "",
         "priority": min((a["priority"] for a in covered), key=lambda p: PRIORITY_ORDER.get(p, 9)),
         "fingerprint": fingerprint(customer, host, rule, ""),
-        "summary": "None of the %d hosts of %s that checked the cloud can reach it (%s): %s" % (
-            len(hosts), customer, listed, evidence.get("problem") or "no reason given"),
+        "summary": summary("en"),
+        # The first host's translated title, with this summary in that language.
+        "texts": {language: {"title": own.get("title"), "summary": summary(language)}
+                  for language, own in texts.items() if isinstance(own, dict) and own.get("title")},
         "evidence": {"hosts": len(hosts), "url": evidence.get("url"), "problem": evidence.get("problem"),
                      "status_code": evidence.get("status_code")},
         "detected_at": min(str(a.get("detected_at") or "") for a in covered) or None,

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import FACTS_SCHEMA_VERSION as SCHEMA_VERSION
-from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES, SECTIONS
+from ansible_collections.imagicle.proactive.plugins.module_utils._schema import LANGUAGES, PRIORITIES, SECTIONS
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors.release import parse_release, release_key
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import behaviour, trends
 
@@ -67,7 +67,7 @@ COLLECTOR_FAILING_RULE = "collector_failing"
 RULE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RULE_KEYS = (
     "id", "family", "section", "check", "title", "summary", "enabled", "priority",
-    "warn", "crit", "warn_priority", "crit_priority", "warn_title", "crit_title", "params",
+    "warn", "crit", "warn_priority", "crit_priority", "warn_title", "crit_title", "params", "i18n",
     "clear", "for_runs", "for_minutes",
 )
 LEVEL_KEYS = ("warn", "crit", "warn_priority", "crit_priority")
@@ -78,6 +78,10 @@ SUSTAIN_KEYS = ("for_runs", "for_minutes")
 HOLD = "hold"
 # Longest host-supplied text kept in evidence; error texts and problems get a little more.
 TEXT_LIMIT = 120
+# A rule's texts in the customer's other languages (``i18n: {it: {title: ..., summary: ...}}``): English is the rule's
+# own title and summary; a translation needs a title and a summary, its warn_title and crit_title are optional.
+TRANSLATED_LANGUAGES = tuple(language for language in LANGUAGES if language != "en")
+TRANSLATION_KEYS = ("title", "warn_title", "crit_title", "summary")
 LONG_TEXT_LIMIT = 300
 _UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -224,6 +228,8 @@ class Rule:
     # A case opens once the condition held on ``for_runs`` runs in a row and for ``for_minutes``.
     for_runs: int = 1
     for_minutes: float = 0
+    # The texts in other languages: language -> {title, summary[, warn_title, crit_title]}.
+    i18n: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
 
     def sustain(self) -> dict | None:
         """What the case manager waits for before opening a case (None: nothing, it opens at once)."""
@@ -277,6 +283,8 @@ class Alarm:
     detected_at: str
     # {"runs": N, "minutes": M} of a sustained rule: the case opens once the condition held that long.
     sustain: Mapping[str, Any] | None = None
+    # The title and summary in each language the rule is translated into: {"it": {"title": ..., "summary": ...}}.
+    texts: Mapping[str, Mapping[str, str]] | None = None
 
     def to_dict(self) -> dict:
         found = {
@@ -295,20 +303,77 @@ class Alarm:
         }
         if self.sustain is not None:
             found["sustain"] = dict(self.sustain)
+        if self.texts:
+            found["texts"] = {language: dict(texts) for language, texts in self.texts.items()}
         return found
 
 
-def render_summary(rule: Rule, title: str, evidence: Mapping[str, Any]) -> str:
-    """The rule's summary filled with the evidence; a plain listing if a value does not fit its format."""
+def render_summary(rule: Rule, title: str, evidence: Mapping[str, Any], template: str | None = None) -> str:
+    """The rule's summary (or ``template``, a translation of it) filled with the evidence; a plain listing if a value
+    does not fit its format."""
     values = {key: ("unknown" if value is None else value) for key, value in evidence.items()}
     spec = CHECKS.get(rule.check)
     for key in spec.optional_evidence if spec is not None else ():
         values.setdefault(key, "")
     try:
-        return rule.summary.format_map(values)
+        return (rule.summary if template is None else template).format_map(values)
     except (ValueError, TypeError, KeyError, IndexError):
         shown = ", ".join("%s=%s" % (key, values[key]) for key in sorted(values))
         return "%s (%s)" % (title, shown)
+
+
+def level_title(texts: Mapping[str, Any], level: str | None) -> str:
+    """The title of ``level`` (None, warn or crit) among ``texts`` (a rule's own fields or one of its translations)."""
+    if level in ("warn", "crit"):
+        return texts.get("%s_title" % level) or texts["title"]
+    return texts["title"]
+
+
+# Italian words of the evidence fields a check writes in English (the host's own text stays as it is).
+_IT_METRICS = {"CPU": "CPU", "memory": "memoria"}
+_IT_BASES = {behaviour.BASIS_HOUR_OF_WEEK: "per ora della settimana", behaviour.BASIS_WHOLE_WINDOW: "sull'intero periodo"}
+
+
+def _parse_utc(text) -> datetime | None:
+    try:
+        moment = datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def local_evidence(rule: Rule, evidence: Mapping[str, Any], language: str, stamp: str) -> dict:
+    """``evidence`` with the fields a check writes in words (a process's state, when a space is predicted full, when
+    memory reaches its limit, the metric and the baseline's basis) in ``language``; ``stamp`` is the alarm's
+    detected_at. Values that come from the host stay as they are."""
+    values = dict(evidence)
+    if language == "en":
+        return values
+    if rule.check == "process_down_or_restarted":
+        values["state"] = "non è in esecuzione" if evidence.get("running") is False else "è stato riavviato dall'ultimo controllo"
+    prediction = evidence.get("prediction")
+    if "predicted_full" in evidence and isinstance(prediction, Mapping):
+        eta, hours_left = _parse_utc(prediction.get("eta")), number(prediction.get("hours_left"))
+        if eta is not None and hours_left is not None:
+            values["predicted_full"] = _when_full_words(eta, hours_left, language)
+    if evidence.get("reaches_limit") and number(evidence.get("limit_mb")) is not None:
+        eta, now = _parse_utc(evidence.get("limit_eta")), _parse_utc(stamp)
+        if eta is not None and now is not None:
+            values["reaches_limit"] = _limit_words(evidence["limit_mb"], eta, now, language)
+    if rule.check == "process_unusual":
+        values["metric"] = _IT_METRICS.get(evidence.get("metric"), evidence.get("metric"))
+        values["basis"] = _IT_BASES.get(evidence.get("basis"), evidence.get("basis"))
+    return values
+
+
+def alarm_texts(rule: Rule, level: str | None, evidence: Mapping[str, Any], stamp: str) -> dict:
+    """The title and summary of an alarm in each language ``rule`` is translated into."""
+    found = {}
+    for language, texts in rule.i18n.items():
+        title = level_title(texts, level)
+        found[language] = {"title": title,
+                           "summary": render_summary(rule, title, local_evidence(rule, evidence, language, stamp), texts["summary"])}
+    return found
 
 
 def _utc_text(moment: datetime) -> str:
@@ -319,11 +384,12 @@ def _utc_text(moment: datetime) -> str:
 
 def _make_alarm(rule: Rule, level: str | None, subject: str, evidence: dict, host: str, customer: str, stamp: str) -> Alarm:
     if level is None:
-        priority, title = rule.priority, rule.title
+        priority = rule.priority
     elif level == "crit":
-        priority, title = rule.crit_priority, rule.crit_title or rule.title
+        priority = rule.crit_priority
     else:
-        priority, title = rule.warn_priority, rule.warn_title or rule.title
+        priority = rule.warn_priority
+    title = level_title({"title": rule.title, "warn_title": rule.warn_title, "crit_title": rule.crit_title}, level)
     return Alarm(
         rule=rule.id,
         title=title,
@@ -338,6 +404,7 @@ def _make_alarm(rule: Rule, level: str | None, subject: str, evidence: dict, hos
         evidence=types.MappingProxyType(evidence),
         detected_at=stamp,
         sustain=rule.sustain(),
+        texts=types.MappingProxyType(alarm_texts(rule, level, evidence, stamp)) if rule.i18n else None,
     )
 
 
@@ -462,11 +529,25 @@ def _higher(first: str | None, second: str | None) -> str | None:
 
 def _when_full(prediction: trends.Prediction) -> str:
     """The part of a summary that says when the space is predicted full."""
-    if prediction.hours_left <= 0:
+    return _when_full_words(prediction.eta, prediction.hours_left, "en")
+
+
+def _time_left(hours: float, language: str) -> str:
+    days = hours / 24.0
+    if language == "it":
+        return "%d ore" % max(1, round(hours)) if days < 2 else "%d giorni" % round(days)
+    return "%d h" % max(1, round(hours)) if days < 2 else "%d days" % round(days)
+
+
+def _when_full_words(eta: datetime, hours_left: float, language: str) -> str:
+    """``; predicted full on <date> (in <time left>)`` in ``language``."""
+    if language == "it":
+        if hours_left <= 0:
+            return "; saturazione prevista già ora"
+        return "; saturazione prevista il %s (tra %s)" % (eta.strftime("%d/%m/%Y"), _time_left(hours_left, language))
+    if hours_left <= 0:
         return "; predicted full now"
-    days = prediction.hours_left / 24.0
-    left = "%d h" % max(1, round(prediction.hours_left)) if days < 2 else "%d days" % round(days)
-    return "; predicted full on %s (in %s)" % (prediction.eta.strftime("%Y-%m-%d"), left)
+    return "; predicted full on %s (in %s)" % (eta.strftime("%Y-%m-%d"), _time_left(hours_left, language))
 
 
 def _prediction_evidence(rule: Rule, prediction: trends.Prediction | None) -> dict:
@@ -609,13 +690,24 @@ def _limit_text(growth: behaviour.Growth, limit_bytes: float, now: datetime) -> 
     """(when the memory line reaches ``limit_bytes``, the summary's words for it)."""
     value_now = max(growth.value_at(now), growth.last)
     if value_now >= limit_bytes:
-        return _iso_utc(now), "; at its %g MB limit now" % (limit_bytes / MB)
+        return _iso_utc(now), _limit_words(limit_bytes / MB, now, now, "en")
     days = (limit_bytes - value_now) / growth.slope_per_day
     if days > trends.HORIZON / timedelta(days=1):
         return None, ""
     eta = now + timedelta(days=days)
-    left = "%d h" % max(1, round(days * 24)) if days < 2 else "%d days" % round(days)
-    return _iso_utc(eta), "; reaches its %g MB limit on %s (in %s)" % (limit_bytes / MB, eta.strftime("%Y-%m-%d"), left)
+    return _iso_utc(eta), _limit_words(limit_bytes / MB, eta, now, "en")
+
+
+def _limit_words(limit_mb: float, eta: datetime, now: datetime, language: str) -> str:
+    """``; reaches its <limit> MB limit on <date> (in <time left>)`` in ``language`` (``eta`` not after ``now``: now)."""
+    hours = (eta - now).total_seconds() / 3600.0
+    if language == "it":
+        if hours <= 0:
+            return "; ha già raggiunto il suo limite di %g MB" % limit_mb
+        return "; raggiungerà il suo limite di %g MB il %s (tra %s)" % (limit_mb, eta.strftime("%d/%m/%Y"), _time_left(hours, language))
+    if hours <= 0:
+        return "; at its %g MB limit now" % limit_mb
+    return "; reaches its %g MB limit on %s (in %s)" % (limit_mb, eta.strftime("%Y-%m-%d"), _time_left(hours, language))
 
 
 def check_process_memory_growing(section: dict, rule: Rule, history=None, now: datetime | None = None) -> list:
@@ -1355,6 +1447,33 @@ def _check_summary(summary, spec: CheckSpec, where: str) -> str:
     return summary
 
 
+def _check_i18n(value, spec: CheckSpec, where: str, base: Mapping[str, Mapping[str, str]]) -> Mapping[str, Mapping[str, str]]:
+    """Validate ``value`` as a rule's translations (``{language: {title, summary, warn_title, crit_title}}``) over
+    ``base`` (the rule's translations so far: an override adds languages and replaces the texts it gives)."""
+    if not isinstance(value, dict):
+        raise RulesError("%s: expected a mapping of language to texts, e.g. {it: {title: ..., summary: ...}}, got %s"
+                         % (where, _type_name(value)))
+    merged = {language: dict(texts) for language, texts in base.items()}
+    keys = TRANSLATION_KEYS if spec.levels is not None else ("title", "summary")
+    for language, texts in value.items():
+        path = "%s.%s" % (where, language)
+        if language not in TRANSLATED_LANGUAGES:
+            raise RulesError("%s: unknown language; allowed: %s (English is the rule's own title and summary)"
+                             % (path, ", ".join(TRANSLATED_LANGUAGES)))
+        if not isinstance(texts, dict):
+            raise RulesError("%s: expected a mapping of texts (%s), got %s" % (path, ", ".join(keys), _type_name(texts)))
+        found = merged.setdefault(language, {})
+        for key, text in texts.items():
+            if key not in keys:
+                raise RulesError("%s.%s: unknown key%s; allowed: %s" % (
+                    path, key, " (check %s has a single priority)" % spec.name if key in TRANSLATION_KEYS else "", ", ".join(keys)))
+            found[key] = _check_summary(text, spec, "%s.%s" % (path, key)) if key == "summary" else _check_text(text, "%s.%s" % (path, key))
+        for key in ("title", "summary"):
+            if key not in found:
+                raise RulesError("%s.%s: missing; a translation needs a title and a summary" % (path, key))
+    return types.MappingProxyType({language: types.MappingProxyType(texts) for language, texts in sorted(merged.items())})
+
+
 def _check_params(values, spec: CheckSpec, where: str, base: Mapping[str, Any]) -> dict:
     """Validate ``values`` as the check's parameters over ``base``; every parameter must end up set."""
     if values is None:
@@ -1444,6 +1563,8 @@ def _rule_from_mapping(entry, where: str, seen: set) -> Rule:
         if key in entry:
             fields[key] = _check_sustain(key, entry[key], "%s.%s" % (where, key))
     fields["params"] = types.MappingProxyType(_check_params(entry.get("params"), spec, where + ".params", {}))
+    if "i18n" in entry:
+        fields["i18n"] = _check_i18n(entry["i18n"], spec, where + ".i18n", {})
     seen.add(rule_id)
     return Rule(**fields)
 
@@ -1489,7 +1610,7 @@ def _override_rule(rule: Rule, values, where: str) -> Rule:
         values = {}
     if not isinstance(values, dict):
         raise RulesError("%s: expected a mapping of settings, got %s" % (where, _type_name(values)))
-    own_keys = ("enabled",) + (("priority",) if spec.levels is None else LEVEL_KEYS + ("clear",)) + SUSTAIN_KEYS
+    own_keys = ("enabled",) + (("priority",) if spec.levels is None else LEVEL_KEYS + ("clear",)) + SUSTAIN_KEYS + ("i18n",)
     allowed = own_keys + tuple(sorted(spec.params))
     changes: dict[str, Any] = {}
     params: dict[str, Any] = {}
@@ -1505,6 +1626,8 @@ def _override_rule(rule: Rule, values, where: str) -> Rule:
             changes[key] = _check_number(value, path, spec)
         elif key in SUSTAIN_KEYS:
             changes[key] = _check_sustain(key, value, path)
+        elif key == "i18n":
+            changes[key] = _check_i18n(value, spec, path, rule.i18n)
         else:
             params[key] = value
     if params:
@@ -1525,7 +1648,7 @@ def apply_overrides(catalogue: Catalogue, overrides, source: str) -> Catalogue:
 
     Allowed keys per rule: ``enabled``; ``priority`` (single-level rules) or ``warn``, ``crit``,
     ``warn_priority``, ``crit_priority``, ``clear`` (two-level rules); ``for_runs``, ``for_minutes``;
-    and the parameters of the rule's check.
+    ``i18n`` (translations: adds languages, replaces the texts it gives); and the parameters of the rule's check.
     """
     if overrides is None or overrides == {}:
         return catalogue

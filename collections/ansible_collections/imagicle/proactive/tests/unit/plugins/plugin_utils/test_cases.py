@@ -318,6 +318,44 @@ def test_the_customer_is_mailed_on_open_and_on_resolve_in_their_language(store):
     assert mailer.sent[1]["thread_key"] == mailer.sent[0]["key"]  # the resolve mail answers the open mail
 
 
+def test_the_mail_has_the_title_and_summary_in_the_contacts_language_and_the_customers_timezone(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    italian = alarm(response_timezone="Europe/Rome", texts={"it": {
+        "title": "Spazio su disco in esaurimento", "summary": "/srv/appsuite è pieno al 86.0 % ({0} {{ x }})"}})
+    run_notified(store, [italian], {"ias-a"}, T0, pager, mailer)
+    [opened] = mailer.sent
+    assert opened["case"]["title"] == "ias-a: Spazio su disco in esaurimento (/srv/appsuite)"
+    assert opened["case"]["summary"] == "/srv/appsuite è pieno al 86.0 % ({0} {{ x }})"
+    assert opened["case"]["timezone"] == "Europe/Rome" and opened["case"]["due"] == "2026-11-27T18:00:00Z"
+    # The case itself stays in English for the support team, with the deadline also in the customer's time.
+    [local] = store.local_list()
+    assert local["fields"]["title"] == "ias-a: Disk space running low (/srv/appsuite)"
+    assert "Respond by: 2026-11-27T18:00:00Z (480 minutes on the business calendar, plan gold)" in local["fields"]["body"]
+    assert "Respond by, customer's time: Friday 27 November 2026, 19:00 (Europe/Rome)" in local["fields"]["body"]
+    # The resolve mail (no alarm any more) has the title of the open mail.
+    run_notified(store, [], {"ias-a"}, T0 + timedelta(minutes=10), pager, mailer)
+    assert [m["event"] for m in mailer.sent] == ["open", "resolve"]
+    assert mailer.sent[1]["case"]["title"] == "ias-a: Spazio su disco in esaurimento (/srv/appsuite)"
+
+
+def test_an_english_contact_gets_the_alarms_own_texts(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    english = alarm(response_timezone="Europe/London", texts={"it": {"title": "Spazio su disco", "summary": "pieno"}})
+    run_notified(store, [english], {"ias-a"}, T0, pager, mailer, contacts={"ias-a": {"emails": ["ops@acme.example"], "language": "en"}})
+    [opened] = mailer.sent
+    assert opened["case"]["title"] == "ias-a: Disk space running low (/srv/appsuite)"
+    assert opened["case"]["summary"] == "/srv/appsuite is 86.0 % full" and opened["case"]["timezone"] == "Europe/London"
+
+
+def test_an_alarm_without_texts_or_timezone_mails_its_own_title_and_the_time_in_utc(store):
+    pager, mailer = RecordingPager(), RecordingMailer()
+    run_notified(store, [alarm()], {"ias-a"}, T0, pager, mailer)
+    [opened] = mailer.sent
+    assert opened["case"]["title"] == "ias-a: Disk space running low (/srv/appsuite)" and "timezone" not in opened["case"]
+    [local] = store.local_list()
+    assert "customer's time" not in local["fields"]["body"]
+
+
 def test_no_contacts_no_mail(store):
     pager, mailer = RecordingPager(), RecordingMailer()
     run_notified(store, [alarm()], {"ias-a"}, T0, pager, mailer, contacts={"ias-b": {"emails": ["b@x.example"]}})

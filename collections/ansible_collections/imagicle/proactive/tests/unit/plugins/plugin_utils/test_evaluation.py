@@ -94,6 +94,19 @@ def test_a_full_disk_gets_p3_due_on_monday_in_business_hours():
     assert alarm["customer"] == "acme" and alarm["host"] == "ias-a"
 
 
+def test_an_alarm_carries_the_customers_timezone_and_the_texts_of_the_contacts_language():
+    health = healthy_health()
+    health["disks"]["items"][0]["used_percent"] = 96.0
+    [alarm] = evaluate_host(settings(imagicle_language="it"), facts_result(health), detected_at=FRIDAY_EVENING)["alarms"]
+    assert alarm["response_timezone"] == "Europe/Rome"
+    assert alarm["texts"] == {"it": {"title": "Spazio su disco prossimo alla saturazione", "summary": alarm["texts"]["it"]["summary"]}}
+    assert alarm["texts"]["it"]["summary"].startswith("%s è pieno al 96.0 %%" % health["disks"]["items"][0]["mount"])
+    # English contacts: the alarm's own texts only; another timezone of the plan's calendars.
+    [alarm] = evaluate_host(settings(imagicle_sla={"plan": "gold", "timezone": "Europe/London"}), facts_result(health),
+                            detected_at=FRIDAY_EVENING)["alarms"]
+    assert "texts" not in alarm and alarm["response_timezone"] == "Europe/London"
+
+
 def test_a_platinum_p1_is_paged_and_due_in_sixty_clock_minutes():
     health = healthy_health()
     process(health, "voip_stack").update(running=False, count=0, pids=[])

@@ -20,11 +20,13 @@ import subprocess
 import threading
 import time
 import traceback
+from datetime import datetime, timezone
 
 import pytest
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import ActionContext, BackendError, Notifier
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import (
+    local_time_text,
     Mailer,
     SmtpSettings,
     build_message,
@@ -196,14 +198,61 @@ def test_italian_and_english_resolve_texts():
     assert "Case 4711 has been resolved" in text
 
 
+def test_the_deadline_in_the_customers_timezone_and_words():
+    # Thursday 3 December 2026, 13:30 UTC: 14:30 in Rome, 13:30 in London.
+    subject, text, html_body = render_customer_mail(
+        "open", case(due="2026-12-03T13:30:00Z", timezone="Europe/Rome", due_local=None, title="Spazio su disco in esaurimento"), "it")
+    assert re.search(r"^Risposta entro: +giovedì 3 dicembre 2026, 14:30 \(Europe/Rome\)$", text, re.M)
+    assert "giovedì 3 dicembre 2026, 14:30 (Europe/Rome)" in html_body and "UTC" not in text
+    _subject, text, _html = render_customer_mail("open", case(due="2026-12-03T13:30:00Z", timezone="Europe/London"), "en")
+    # The timezone wins over an older due_local.
+    assert re.search(r"^Response by: +Thursday 3 December 2026, 13:30 \(Europe/London\)$", text, re.M)
+
+
+@pytest.mark.parametrize("instant, zone, language, expected", [
+    ("2026-12-03T13:30:00Z", "Europe/Rome", "it", "giovedì 3 dicembre 2026, 14:30 (Europe/Rome)"),
+    ("2026-12-03T13:30:00Z", "Europe/London", "en", "Thursday 3 December 2026, 13:30 (Europe/London)"),
+    ("2026-12-03T13:30:00Z", "America/New_York", "it-IT", "giovedì 3 dicembre 2026, 08:30 (America/New_York)"),
+    ("2026-01-01T00:05:00Z", "America/New_York", "en", "Wednesday 31 December 2025, 19:05 (America/New_York)"),
+    # Spring forward in Rome (29 March 2026, 02:00 -> 03:00): the minute before and the minute after.
+    ("2026-03-29T00:59:00Z", "Europe/Rome", "it", "domenica 29 marzo 2026, 01:59 (Europe/Rome)"),
+    ("2026-03-29T01:00:00Z", "Europe/Rome", "it", "domenica 29 marzo 2026, 03:00 (Europe/Rome)"),
+    ("2026-03-29T01:00:00Z", "Europe/London", "en", "Sunday 29 March 2026, 02:00 (Europe/London)"),
+    # Fall back in Rome (25 October 2026, 03:00 -> 02:00): the repeated hour says which one it is.
+    ("2026-10-25T00:30:00Z", "Europe/Rome", "it", "domenica 25 ottobre 2026, 02:30 (Europe/Rome, UTC+02:00)"),
+    ("2026-10-25T01:30:00Z", "Europe/Rome", "it", "domenica 25 ottobre 2026, 02:30 (Europe/Rome, UTC+01:00)"),
+    ("2026-10-25T02:30:00Z", "Europe/Rome", "en", "Sunday 25 October 2026, 03:30 (Europe/Rome)"),
+    ("2026-11-01T06:30:00Z", "America/New_York", "en", "Sunday 1 November 2026, 01:30 (America/New_York, UTC-05:00)"),
+    # No timezone, or one that does not exist: UTC, and it says so.
+    ("2026-12-03T13:30:00Z", None, "it", "giovedì 3 dicembre 2026, 13:30 (UTC)"),
+    ("2026-12-03T13:30:00Z", "Europe/Nowhere", "en", "Thursday 3 December 2026, 13:30 (UTC)"),
+    ("2026-12-03T13:30:00Z", "../../etc/passwd", "en", "Thursday 3 December 2026, 13:30 (UTC)"),
+])
+def test_local_time_text(instant, zone, language, expected):
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    assert local_time_text(moment, zone, language) == expected
+
+
+def test_local_time_text_does_not_depend_on_the_locale(monkeypatch):
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    moment = datetime(2026, 12, 3, 13, 30, tzinfo=timezone.utc)
+    assert local_time_text(moment, "Europe/Rome", "it") == "giovedì 3 dicembre 2026, 14:30 (Europe/Rome)"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        local_time_text(datetime(2026, 12, 3, 13, 30), "Europe/Rome", "it")
+
+
 def test_unknown_language_is_english():
     assert mail_language("de") == "en" and mail_language(None) == "en" and mail_language("IT_ch") == "it"
     assert render_customer_mail("open", case(), "fr") == render_customer_mail("open", case(), "en")
 
 
 def test_due_without_local_time_and_bad_due():
+    # An older payload with neither a timezone nor due_local: the time in UTC, saying so.
     _subject, text, _html = render_customer_mail("open", case(due_local=None, due="2026-11-27T18:00:00+01:00"), "en")
-    assert re.search(r"^Response by: +2026-11-27 17:00 UTC$", text, re.M)
+    assert re.search(r"^Response by: +Friday 27 November 2026, 17:00 \(UTC\)$", text, re.M)
+    _subject, text, _html = render_customer_mail("open", case(due_local=None, timezone="No/Such_Zone"), "it")
+    assert re.search(r"^Risposta entro: +venerdì 27 novembre 2026, 17:00 \(UTC\)$", text, re.M)
     with pytest.raises(BackendError, match="not an ISO 8601") as caught:
         render_customer_mail("open", case(due="tomorrow"), "en")
     assert caught.value.retryable is False

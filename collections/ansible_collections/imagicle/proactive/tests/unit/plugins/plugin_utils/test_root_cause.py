@@ -244,6 +244,18 @@ def test_a_customer_losing_the_cloud_on_all_hosts_gets_one_case_then_per_host_ca
     assert all(comments(store, a["fingerprint"]) == [] for a in three[:2])
 
 
+def test_the_customer_case_mails_in_the_contacts_language(store):
+    texts = {"it": {"title": "Connessione al cloud Imagicle non riuscita", "summary": "irraggiungibile"}}
+    three = [dict(cloud(host), texts=texts, response_timezone="Europe/Rome") for host in ("ias-a", "ias-b", "ias-c")]
+    contacts = {host: {"emails": ["it@acme.example"], "language": "it"} for host in ACME}
+    step(store, three, set(ACME), T0, customers=ACME, contacts=contacts)
+    [mail] = [item for item in store.outbox_of(CLOUD_FP) if item.kind == "mail"]
+    assert mail.payload["language"] == "it" and mail.payload["case"]["timezone"] == "Europe/Rome"
+    assert mail.payload["case"]["title"] == "acme (all hosts): Connessione al cloud Imagicle non riuscita"
+    assert mail.payload["case"]["summary"] == (
+        "Nessuno dei 3 server di acme che hanno verificato il cloud riesce a raggiungerlo (ias-a, ias-b, ias-c): timed out")
+
+
 def test_the_customer_case_pages_when_one_of_its_alarms_would(store):
     three = [cloud("ias-a"), cloud("ias-b", page=True), cloud("ias-c")]
     report = cases.plan_run(store, three, set(ACME), "local", T0, customers=ACME,

@@ -193,7 +193,12 @@ def test_alarm_carries_the_rule_and_only_the_checks_evidence(edits, expected):
     data = alarm.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert set(data) == {"rule", "title", "family", "priority", "level", "customer", "host", "subject", "fingerprint",
-                         "summary", "evidence", "detected_at"}
+                         "summary", "evidence", "detected_at", "texts"}
+    # The Italian texts of every default rule: its own title of the level, its summary over the same evidence.
+    italian = data["texts"]["it"]
+    assert italian["title"] == rules.level_title(rule.i18n["it"], alarm.level) and italian["title"] != alarm.title
+    assert italian["summary"] != alarm.summary
+    assert "unknown" not in italian["summary"] and "None" not in italian["summary"] and "=" not in italian["summary"]
 
 
 def test_every_rule_of_the_default_catalogue_is_exercised():
