@@ -269,6 +269,9 @@ def health_lines(value) -> list:
         if section.get("error"):
             lines.append("%s: ERROR %s" % (name, _text(section["error"], ERROR_LIMIT)))
             continue
+        if section.get("not_configured"):
+            lines.append("%s: NOT CONFIGURED %s" % (name, _text(section["not_configured"], 2 * ERROR_LIMIT)))
+            continue
         try:
             lines.extend(render(section))
         except Exception as exc:  # pylint: disable=broad-exception-caught  # a display never fails the host
