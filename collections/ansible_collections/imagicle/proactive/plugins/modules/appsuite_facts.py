@@ -25,7 +25,7 @@ description:
     installation, usually in inventory (the C(imagicle_*) variables of the
     C(imagicle.proactive.health_check) role, or its O(imagicle.proactive.health_check#role:main:imagicle_profile)
     for every server installed the same way).
-  - A section with nothing to look at because such an option is unset is not collected: it holds
+  - A section with nothing to look at because such an option is unset is not collected; it holds
     C(not_configured), a message naming the option and the inventory variable to set, repeated as a
     warning. Nothing in it is reported as down (no process is "not running"); the evaluation turns
     it into a P4 alarm C(collector_failing) that names what to set.
@@ -232,8 +232,7 @@ options:
     suboptions:
       sources:
         description:
-          - Log files and the patterns that select lines from them, for example
-            C([{path: <log file>, patterns: [{regex: '\bERROR\b', severity: error}]}]).
+          - Log files and the patterns that select lines from them (see the example below).
           - No default - where the Suite logs its events differs between installations. Unset or
             empty, the C(events) section holds C(not_configured).
         type: list
