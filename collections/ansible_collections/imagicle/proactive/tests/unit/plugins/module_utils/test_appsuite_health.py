@@ -152,5 +152,5 @@ def test_a_collector_with_nothing_to_look_at_is_not_configured_not_failed(tmp_pa
     for name in ("database", "events", "release"):
         assert list(health[name]) == ["not_configured"], health[name]
     # Each one message, repeated as the module's warnings.
-    assert appsuite_health.section_errors(health) == [health[name]["not_configured"]
-                                                     for name in ("processes", "database", "events", "release")]
+    expected = [health[name]["not_configured"] for name in ("processes", "database", "events", "release")]
+    assert appsuite_health.section_errors(health) == expected
