@@ -54,7 +54,8 @@ EVALUATION_VARS = ("imagicle_customer", "imagicle_sla", "imagicle_consent", "ima
                    "imagicle_contacts", "imagicle_language")
 MODULE_VARS = ("imagicle_gather_subset", "imagicle_gather_timeout", "imagicle_cpu_interval", "imagicle_state_dir",
                "imagicle_processes", "imagicle_disks", "imagicle_database", "imagicle_webserver", "imagicle_webapi",
-               "imagicle_capacity", "imagicle_events", "imagicle_replication", "imagicle_cloud", "imagicle_release")
+               "imagicle_capacity", "imagicle_events", "imagicle_replication", "imagicle_cloud", "imagicle_release",
+               "imagicle_profile")
 
 
 def _env():
@@ -187,6 +188,28 @@ def test_module_options_resolve(resolved):
         assert "imagicle_replication" not in resolved[host] or host.startswith("acme-"), host
         assert resolved[host]["imagicle_capacity"]["licensed"], host
         assert resolved[host]["imagicle_webapi"]["username"] == "proactive", host
+
+
+def test_every_host_describes_its_installation(resolved):
+    # The module has no defaults for the processes, the database, the event logs and the release
+    # file: every host of the example gets them (from the estate's profile or its own variables),
+    # so that none of its sections is "not configured".
+    for host in ALL_HOSTS:
+        values = resolved[host]
+        profile = values.get("imagicle_profile") or {}
+
+        def option(name, key=None):
+            own = values.get("imagicle_" + name)
+            if key is None:
+                return own if own is not None else profile.get(name)
+            return (own or {}).get(key) or (profile.get(name) or {}).get(key)
+        assert option("processes"), host
+        assert option("database", "engine"), host
+        assert option("events", "sources"), host
+        assert option("release", "file"), host
+    # A customer's own database settings keep the profile's SQLite file (the role merges them).
+    assert resolved["initech-ias1"]["imagicle_database"] == {"engine": "sqlite", "max_size_mb": 4096}
+    assert resolved["initech-ias1"]["imagicle_profile"]["database"]["path"]
 
 
 def test_vault_decrypts_and_feeds_the_passwords(vault_values, resolved):

@@ -269,11 +269,23 @@ def health_lines(value) -> list:
         if section.get("error"):
             lines.append("%s: ERROR %s" % (name, _text(section["error"], ERROR_LIMIT)))
             continue
+        if section.get("not_configured"):
+            lines.append(_not_configured_line(name, section["not_configured"]))
+            continue
         try:
             lines.extend(render(section))
         except Exception as exc:  # pylint: disable=broad-exception-caught  # a display never fails the host
             lines.append("%s: unreadable facts (%s)" % (name, type(exc).__name__))
     return lines or ["health: no section collected"]
+
+
+def _not_configured_line(name: str, message) -> str:
+    """``processes: NOT CONFIGURED: no Imagicle process to watch; set ...`` (the section's message
+    without its own ``processes: not configured:`` prefix)."""
+    text = message if isinstance(message, str) else ""
+    for prefix in ("%s: " % name, "not configured: "):
+        text = text[len(prefix):] if text.startswith(prefix) else text
+    return "%s: NOT CONFIGURED: %s" % (name, _text(text or message, 2 * ERROR_LIMIT))
 
 
 def health_summary(value) -> list:

@@ -35,6 +35,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     CollectContext,
     CollectorError,
     HostState,
+    NotConfigured,
 )
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import FACTS_SCHEMA_VERSION, SECTIONS
@@ -136,9 +137,13 @@ def _hostname() -> str:
 
 
 def run_collector(name: str, options: dict, ctx: CollectContext) -> dict:
-    """Run one collector; turn any failure into ``{"error": ...}`` for its section."""
+    """Run one collector; turn any failure into ``{"error": ...}`` for its section, and a collector
+    with nothing to look at (an unset option that describes the installation) into
+    ``{"not_configured": ...}``."""
     try:
         section = COLLECTORS[name].collect(options, ctx)
+    except NotConfigured as exc:
+        return {"not_configured": "%s: %s" % (name, exc)}
     except CollectorError as exc:
         return {"error": "%s: %s" % (name, exc)}
     except Exception as exc:  # noqa: BLE001 - one broken collector must not hide the others
@@ -217,9 +222,9 @@ def gather(params: dict, check_mode: bool = False) -> dict:
 
 
 def section_errors(health: dict) -> list:
-    """The ``error`` of every section that has one, for the module's warnings."""
+    """The ``error`` or ``not_configured`` message of every section that has one, for the module's warnings."""
     return [
-        health[name]["error"]
+        health[name].get("error") or health[name]["not_configured"]
         for name in ALL_SECTIONS
-        if isinstance(health.get(name), dict) and health[name].get("error")
+        if isinstance(health.get(name), dict) and (health[name].get("error") or health[name].get("not_configured"))
     ]

@@ -18,9 +18,17 @@ description:
     while the network and disk collectors run in parallel.
   - A collector that fails reports C(error) inside its own section; every other section is
     still returned, and the failures are repeated as warnings.
-  - The paths, process names and Web API paths below are defaults of this collection that match
-    its simulated AppSuite. The real product's process names, log paths and several API paths
-    are not public; set them for your installation in inventory.
+  - What differs between installations has no default - the processes to watch (O(processes)),
+    the database (O(database.engine), O(database.path)), the event logs (O(events.sources)), the
+    release file (O(release.file)), the HA status file (O(replication.status_file)) and the CA
+    bundles. The real product's process names and log paths are not public; set them for your
+    installation, usually in inventory (the C(imagicle_*) variables of the
+    C(imagicle.proactive.health_check) role, or its O(imagicle.proactive.health_check#role:main:imagicle_profile)
+    for every server installed the same way).
+  - A section with nothing to look at because such an option is unset is not collected; it holds
+    C(not_configured), a message naming the option and the inventory variable to set, repeated as a
+    warning. Nothing in it is reported as down (no process is "not running"); the evaluation turns
+    it into a P4 alarm C(collector_failing) that names what to set.
   - Events and process start times are remembered on the host in O(state_dir), so that each run
     returns only new events and reports processes that restarted since the previous run.
 author:
@@ -68,16 +76,10 @@ options:
     description:
       - The Imagicle processes to watch. Each is matched by exact process O(processes[].name)
         or by O(processes[].pattern), a regular expression searched in the name and command line.
-      - The default list names the processes of the simulated AppSuite.
+      - No default - the names of the Suite's processes differ between installations. Unset or
+        empty, the C(processes) section holds C(not_configured) and no process is reported.
     type: list
     elements: dict
-    default:
-      - {id: voip_stack, name: ias-voip, role: voip_stack, application: VoIP stack}
-      - {id: call_recording, name: ias-recorder, role: application, application: Call Recording}
-      - {id: advanced_queuing, name: ias-qme, role: application, application: Advanced Queuing}
-      - {id: ivr, name: ias-ivr, role: application, application: IVR}
-      - {id: call_analytics, name: ias-analytics, role: application, application: Call Analytics}
-      - {id: web_portal, name: ias-web, role: service, application: Web portal}
     suboptions:
       id:
         description: Identifier of the process in the facts and in alarms.
@@ -120,14 +122,14 @@ options:
     default: {}
     suboptions:
       engine:
-        description: V(none) skips the section.
+        description:
+          - The database engine of the Suite; V(none) skips the section.
+          - No default. Unset, the C(database) section holds C(not_configured).
         type: str
         choices: [none, sqlite, postgresql, mssql]
-        default: sqlite
       path:
-        description: SQLite database file.
+        description: SQLite database file (V(sqlite) only; no default).
         type: path
-        default: /srv/appsuite/db/appsuite.sqlite
       host:
         description: Database server (PostgreSQL, SQL Server).
         type: str
@@ -163,9 +165,8 @@ options:
         type: str
         default: https://127.0.0.1/
       ca_path:
-        description: CA bundle that signed the portal's certificate.
+        description: CA bundle that signed the portal's certificate; the system's default store when unset.
         type: path
-        default: /srv/appsuite/tls/ca.pem
       validate_certs:
         description:
           - Verify the portal's TLS certificate. The expiry date is reported either way.
@@ -190,9 +191,8 @@ options:
         description: Web API password.
         type: str
       ca_path:
-        description: CA bundle that signed the server's certificate.
+        description: CA bundle that signed the server's certificate; the system's default store when unset.
         type: path
-        default: /srv/appsuite/tls/ca.pem
       validate_certs:
         description: Verify the server's TLS certificate.
         type: bool
@@ -231,15 +231,12 @@ options:
     default: {}
     suboptions:
       sources:
-        description: Log files and the patterns that select lines from them.
+        description:
+          - Log files and the patterns that select lines from them (see the example below).
+          - No default - where the Suite logs its events differs between installations. Unset or
+            empty, the C(events) section holds C(not_configured).
         type: list
         elements: dict
-        default:
-          - path: /srv/appsuite/logs/events.log
-            patterns:
-              - {regex: '\bCRITICAL\b', severity: critical}
-              - {regex: '\bERROR\b', severity: error}
-              - {regex: '\bWARNING\b', severity: warning}
         suboptions:
           path:
             description: Log file; a rotated predecessor is looked for at C(<path>.1).
@@ -264,9 +261,10 @@ options:
     default: {}
     suboptions:
       status_file:
-        description: JSON replication status; absent means the host is not in an HA pair.
+        description:
+          - JSON replication status (C({"state", "reason", "peer", "updated_at"})).
+          - No default. Unset, or the file absent, the host is not in an HA pair (C(configured=false)).
         type: path
-        default: /srv/appsuite/ha/replication.json
       peer_url:
         description:
           - A URL of the peer node whose C(Date) header gives the peer's clock.
@@ -274,9 +272,8 @@ options:
             never appears in the task's output, even with C(-vvv); keep credentials in it in Ansible Vault.
         type: str
       ca_path:
-        description: CA bundle that signed the peer's certificate.
+        description: CA bundle that signed the peer's certificate; the system's default store when unset.
         type: path
-        default: /srv/appsuite/tls/ca.pem
       validate_certs:
         description: Verify the peer's TLS certificate.
         type: bool
@@ -317,9 +314,11 @@ options:
     default: {}
     suboptions:
       file:
-        description: A file holding the release string.
+        description:
+          - A file holding the release string.
+          - No default - where the product records its release is not public. Unset, the
+            C(release) section holds C(not_configured).
         type: path
-        default: /srv/appsuite/release.txt
 notes:
   - The facts schema is documented in the collection guide R(The facts schema,ansible_collections.imagicle.proactive.docsite.facts_schema); its version is
     in C(imagicle_health.schema_version).
@@ -330,8 +329,25 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Collect the health of the AppSuite servers
+- name: Collect the health of the AppSuite servers (the process names and paths of your installation)
   imagicle.proactive.appsuite_facts:
+    processes:
+      - {id: voip_stack, name: ias-voip, role: voip_stack, application: VoIP stack}
+      - {id: call_recording, pattern: 'recorder\.exe', application: Call Recording}
+    database:
+      engine: mssql
+      host: 127.0.0.1
+      name: ImagicleAppSuite
+      user: monitor
+      password: "{{ imagicle_db_password }}"
+    events:
+      sources:
+        - path: /var/log/appsuite/events.log
+          patterns:
+            - {regex: '\bCRITICAL\b', severity: critical}
+            - {regex: '\bERROR\b', severity: error}
+    release:
+      file: /var/lib/appsuite/release.txt
     webapi:
       username: proactive
       password: "{{ imagicle_webapi_password }}"
@@ -403,6 +419,8 @@ ansible_facts:
           description:
             - One item per configured process - running, count, pids, CPU %, RSS, start time,
               the start time seen at the previous run and whether it C(restarted) since.
+            - Any section may instead hold C(error) (its collector failed) or C(not_configured)
+              (an option it needs is unset; the message says which).
           type: dict
           returned: when collected
           sample: {items: [{id: voip_stack, role: voip_stack, running: true, restarted: false}]}
@@ -467,14 +485,6 @@ def argument_spec() -> dict:
         processes=dict(
             type="list",
             elements="dict",
-            default=[
-                dict(id="voip_stack", name="ias-voip", role="voip_stack", application="VoIP stack"),
-                dict(id="call_recording", name="ias-recorder", role="application", application="Call Recording"),
-                dict(id="advanced_queuing", name="ias-qme", role="application", application="Advanced Queuing"),
-                dict(id="ivr", name="ias-ivr", role="application", application="IVR"),
-                dict(id="call_analytics", name="ias-analytics", role="application", application="Call Analytics"),
-                dict(id="web_portal", name="ias-web", role="service", application="Web portal"),
-            ],
             options=dict(
                 id=dict(type="str", required=True),
                 name=dict(type="str"),
@@ -502,8 +512,8 @@ def argument_spec() -> dict:
             default={},
             apply_defaults=True,
             options=dict(
-                engine=dict(type="str", choices=["none", "sqlite", "postgresql", "mssql"], default="sqlite"),
-                path=dict(type="path", default="/srv/appsuite/db/appsuite.sqlite"),
+                engine=dict(type="str", choices=["none", "sqlite", "postgresql", "mssql"]),
+                path=dict(type="path"),
                 host=dict(type="str", default="127.0.0.1"),
                 port=dict(type="int"),
                 name=dict(type="str"),
@@ -519,7 +529,7 @@ def argument_spec() -> dict:
             apply_defaults=True,
             options=dict(
                 url=dict(type="str", default="https://127.0.0.1/"),
-                ca_path=dict(type="path", default="/srv/appsuite/tls/ca.pem"),
+                ca_path=dict(type="path"),
                 validate_certs=dict(type="bool", default=True),
                 timeout=dict(type="float"),
             ),
@@ -532,7 +542,7 @@ def argument_spec() -> dict:
                 base_url=dict(type="str", default="https://127.0.0.1"),
                 username=dict(type="str"),
                 password=dict(type="str", no_log=True),
-                ca_path=dict(type="path", default="/srv/appsuite/tls/ca.pem"),
+                ca_path=dict(type="path"),
                 validate_certs=dict(type="bool", default=True),
             ),
         ),
@@ -566,16 +576,6 @@ def argument_spec() -> dict:
                 sources=dict(
                     type="list",
                     elements="dict",
-                    default=[
-                        {
-                            "path": "/srv/appsuite/logs/events.log",
-                            "patterns": [
-                                {"regex": r"\bCRITICAL\b", "severity": "critical"},
-                                {"regex": r"\bERROR\b", "severity": "error"},
-                                {"regex": r"\bWARNING\b", "severity": "warning"},
-                            ],
-                        }
-                    ],
                     options=dict(
                         path=dict(type="path", required=True),
                         patterns=dict(type="list", elements="dict", required=True),
@@ -590,9 +590,9 @@ def argument_spec() -> dict:
             default={},
             apply_defaults=True,
             options=dict(
-                status_file=dict(type="path", default="/srv/appsuite/ha/replication.json"),
+                status_file=dict(type="path"),
                 peer_url=dict(type="str", no_log=True),
-                ca_path=dict(type="path", default="/srv/appsuite/tls/ca.pem"),
+                ca_path=dict(type="path"),
                 validate_certs=dict(type="bool", default=True),
             ),
         ),
@@ -614,7 +614,7 @@ def argument_spec() -> dict:
             default={},
             apply_defaults=True,
             options=dict(
-                file=dict(type="path", default="/srv/appsuite/release.txt"),
+                file=dict(type="path"),
             ),
         ),
     )

@@ -1060,7 +1060,8 @@ def section_gaps(health: dict) -> dict:
     """What the rules cannot measure in one host's facts: ``{section: [(item or None, reason, failing)]}``.
 
     A section that is absent (left out by ``gather_subset``, or missing although collected), not
-    a mapping, or whose collector failed is a gap as a whole (item None); an item (a disk, a
+    a mapping, whose collector failed or that is not configured (``not_configured``: an option that
+    describes the installation is unset) is a gap as a whole (item None); an item (a disk, a
     process, an application's capacity, an event source) with its own error or with a key the
     rules read that is null, of the wrong type or NaN is a gap of that item. ``failing`` says
     whether it is the collector's failure (reported by ``collector_failing``) rather than a value
@@ -1079,6 +1080,11 @@ def section_gaps(health: dict) -> dict:
         section = health[name]
         if not isinstance(section, dict):
             gaps[name] = [(None, "the section is %s, not a mapping" % _type_name(section), True)]
+            continue
+        if section.get("not_configured") and not section.get("error"):
+            # Nothing was looked at: an option that describes the installation is unset. No rule
+            # of the section can fire (no process is "not running"); collector_failing says what to set.
+            gaps[name] = [(None, clean_text(section["not_configured"], LONG_TEXT_LIMIT), True)]
             continue
         found = [(None, clean_text(section["error"], LONG_TEXT_LIMIT) or "no reason given", True)] if section.get("error") else []
         found += _item_gaps(name, section)

@@ -28,6 +28,23 @@ class CollectorError(Exception):
     """An expected failure of one collector: the message is shown to the user as-is."""
 
 
+class NotConfigured(CollectorError):
+    """The collector has nothing to look at: an option that describes the installation is unset.
+
+    The module has no default for what differs between installations (process names, the paths of
+    the database, logs and release file): the orchestrator turns this into
+    ``{"not_configured": "..."}`` for the section, a message naming what to set.
+    """
+
+    def __init__(self, what: str, option: str, example: str = ""):
+        variable = "imagicle_" + option
+        message = "not configured: %s; set the option %s (inventory variable %s)%s" % (
+            what, option, variable, ", e.g. " + example if example else "")
+        super().__init__(message)
+        self.option = option
+        self.variable = variable
+
+
 class HostState:
     """A small JSON document per collector kept on the managed host between runs.
 

@@ -17,7 +17,11 @@ import socket
 import sys
 from urllib.parse import quote
 
-from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, round2
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
+    CollectorError,
+    NotConfigured,
+    round2,
+)
 
 ENGINES = ("none", "sqlite", "postgresql", "mssql")
 EXPRESS_ENGINE_EDITION = 4
@@ -112,6 +116,8 @@ def sqlite_size(path: str) -> dict:
 
 def collect_sqlite(options: dict) -> dict:
     path = options.get("path") or ""
+    if not path:
+        raise NotConfigured("database engine sqlite has no database file", "database.path")
     sizes = sqlite_size(path)
     section = _section("sqlite", path, sizes["size_bytes"], options.get("max_size_mb"))
     section["page_bytes"] = sizes["page_bytes"]
@@ -245,8 +251,14 @@ def collect_mssql(options: dict) -> dict:
 
 
 def collect(options: dict, ctx) -> dict:
-    """The ``database`` section; ``{"configured": False}`` when engine is ``none``."""
-    engine = (options.get("engine") or "none").lower()
+    """The ``database`` section; ``{"configured": False}`` when engine is ``none``.
+
+    No engine at all is not configured (raises :class:`NotConfigured`): which database the Suite
+    uses, and where, is not guessed."""
+    if not options.get("engine"):
+        raise NotConfigured("the Suite's database is not described", "database.engine",
+                            "{engine: mssql, host: ..., name: ...}, {engine: sqlite, path: ...}, or engine none to skip it")
+    engine = str(options["engine"]).lower()
     if engine == "none":
         return {"configured": False}
     if engine == "sqlite":

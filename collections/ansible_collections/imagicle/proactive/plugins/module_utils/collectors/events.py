@@ -5,7 +5,7 @@
 
 Options::
 
-    {"sources": [{"path": "/srv/appsuite/logs/events.log",
+    {"sources": [{"path": "/var/log/appsuite/events.log",
                   "patterns": [{"regex": "\\bERROR\\b", "severity": "error"}, ...]}],
      "max_events": 100, "max_bytes": 65536}
 
@@ -32,6 +32,9 @@ e-mail addresses) is masked in every returned line. When more than ``max_events`
 rest are dropped (``truncated`` true, ``new_count`` still counts them all); the kept lines are
 returned in log order.
 
+No source at all is not configured (where the Suite logs its events differs between
+installations and is not guessed): the section is ``{"not_configured": "..."}``.
+
 An unreadable source (missing, a directory, permission denied, bad pattern) gets an ``error``
 in its ``sources`` entry and keeps its stored offset; the other sources are still read.
 """
@@ -43,7 +46,7 @@ import re
 import stat
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
-from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, NotConfigured
 
 STATE_NAME = "events"
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -212,6 +215,9 @@ def _int_option(options: dict, key: str, default: int) -> int:
 
 def collect(options: dict, ctx) -> dict:
     """Return the ``events`` section."""
+    if not options.get("sources"):
+        raise NotConfigured("no event log to read", "events.sources",
+                            "[{path: <log file>, patterns: [{regex: '\\bERROR\\b', severity: error}]}]")
     max_events = _int_option(options, "max_events", DEFAULT_MAX_EVENTS)
     max_bytes = _int_option(options, "max_bytes", DEFAULT_MAX_BYTES)
     limit = max(4 * max_bytes, MIN_READ_LIMIT)

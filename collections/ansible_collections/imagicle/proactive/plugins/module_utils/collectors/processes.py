@@ -11,7 +11,9 @@ Options::
 
 A process matches an item when its name (``psutil`` ``name()``) equals ``name`` and/or the
 regular expression ``pattern`` is found in ``name + " " + " ".join(cmdline)``; when both are
-given both must hold. The module's own process never matches.
+given both must hold. The module's own process never matches. No item at all is not configured (the names of the
+Suite's processes differ between installations and are not guessed): the section is
+``{"not_configured": "..."}`` and nothing is reported as not running.
 
 Restart detection. For every item the host keeps, in the state file ``processes.json``, whether
 it was running at the last run and the earliest start time of its processes the last time it
@@ -35,6 +37,7 @@ import time
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
     CollectorError,
+    NotConfigured,
     round2,
 )
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._cpu import sample_for
@@ -130,6 +133,9 @@ def collect(options: dict, ctx) -> dict:
     if psutil is None:
         raise CollectorError("the psutil Python library is missing on this host; install python3-psutil")
     items = list(options.get("items") or [])
+    if not items:
+        raise NotConfigured("no Imagicle process to watch", "processes",
+                            "[{id: voip_stack, name: <process name>, role: voip_stack}]")
     compiled = [_compile(item) for item in items]
     sample = sample_for(ctx)
     total_memory = int(psutil.virtual_memory().total)

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``release`` section: the installed ApplicationSuite release, ``YYYY.Season.N``.
 
-Options: ``{"file": "/srv/appsuite/release.txt"}`` (a default of this collection: where the
-real product records its release on the host is not public).
+Options: ``{"file": "<path of a file holding the release>"}``. Where the real product records its
+release on the host is not public, so there is no default: without ``file`` the section is
+``{"not_configured": "..."}``.
 
 :func:`parse_release` and :func:`release_key` are plain functions so that controller-side code
 can parse and order releases the same way (Winter < Spring < Summer within a year).
@@ -14,9 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, NotConfigured
 
-DEFAULT_FILE = "/srv/appsuite/release.txt"
 SEASONS = ("Winter", "Spring", "Summer")
 # A release file is one short line; never read more than this.
 MAX_READ = 4096
@@ -63,7 +63,9 @@ def release_key(parsed) -> tuple:
 
 def collect(options: dict, ctx) -> dict:
     """Return the ``release`` section."""
-    path = str(options.get("file") or DEFAULT_FILE)
+    if not options.get("file"):
+        raise NotConfigured("no file to read the installed release from", "release.file")
+    path = str(options["file"])
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_READ)

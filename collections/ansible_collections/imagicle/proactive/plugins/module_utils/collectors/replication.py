@@ -4,9 +4,10 @@
 """The ``replication`` section: high-availability state of the node and clock skew to its peer.
 
 The Suite reports replication through notifications (sync not ready / sync ready, failure with a
-reason, failover, no available node, failback). Which file holds the current state is a default
-of this project (``/srv/appsuite/ha/replication.json``, ``{"state", "reason", "peer",
-"updated_at"}``), not a documented product path. Replication is inhibited when two nodes' clocks
+reason, failover, no available node, failback). Which file holds the current state
+(``{"state", "reason", "peer", "updated_at"}``) is not a documented product path: it is the
+option ``status_file``, without a default. Unset, or the file absent, the host is not in an HA
+pair (``{"configured": False}``). Replication is inhibited when two nodes' clocks
 differ by more than 15 seconds, so the peer's ``Date`` header is compared with the local clock.
 """
 
@@ -18,7 +19,6 @@ import json
 from ansible_collections.imagicle.proactive.plugins.module_utils import _http
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, round2
 
-DEFAULT_STATUS_FILE = "/srv/appsuite/ha/replication.json"
 MAX_CLOCK_SKEW_SECONDS = 15.0
 STATES = ("sync_ready", "sync_not_ready", "failure", "failover", "no_available_node", "failback", "unknown")
 ALIASES = {
@@ -80,11 +80,11 @@ def clock_skew(result) -> float:
 
 
 def collect(options: dict, ctx) -> dict:
-    path = options.get("status_file") or DEFAULT_STATUS_FILE
+    path = options.get("status_file")
     peer_url = options.get("peer_url")
     if peer_url:
         _http.parse_url(peer_url)  # bad options raise here
-    data = read_status(path)
+    data = read_status(path) if path else None
     if data is None:
         return {"configured": False}
     raw = data.get("state")

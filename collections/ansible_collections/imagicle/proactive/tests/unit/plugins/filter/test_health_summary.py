@@ -110,6 +110,11 @@ def test_host_text_cannot_forge_a_line_nor_leak_a_number():
         (lambda h: h["processes"].update(items=None), "processes: unreadable facts (list expected for its processes, got null)"),
         (lambda h: h["events"].update(items="x"), "events: unreadable facts (list expected for its items, got str)"),
         (lambda h: h["release"].update(raw=None), "release: unknown"),
+        (lambda h: h.update(processes={"not_configured": "processes: not configured: no Imagicle process to watch; "
+                                                         "set the option processes (inventory variable imagicle_processes)"}),
+         "processes: NOT CONFIGURED: no Imagicle process to watch; set the option processes (inventory variable imagicle_processes)"),
+        (lambda h: h.update(release={"not_configured": "release:\nFAKE"}), "release: NOT CONFIGURED: release: FAKE"),
+        (lambda h: h.update(events={"not_configured": 42}), "events: NOT CONFIGURED: 42"),
     ],
 )
 def test_odd_facts_give_a_readable_line(change, line):

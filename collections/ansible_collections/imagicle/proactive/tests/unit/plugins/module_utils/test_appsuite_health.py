@@ -140,3 +140,17 @@ def test_missing_psutil_names_the_prerequisites_role(tmp_path, monkeypatch):
         assert "imagicle.proactive.prerequisites" in health[name]["error"]
     assert "error" in health["release"]  # no release file in tmp_path: its own, unrelated error
     assert "prerequisites" not in health["release"]["error"]
+
+
+def test_a_collector_with_nothing_to_look_at_is_not_configured_not_failed(tmp_path):
+    params = _params(tmp_path, processes=None, database={}, events={"sources": None}, release={},
+                     gather_subset=["processes", "database", "events", "release"])
+    health = appsuite_health.gather(params)
+    assert health["processes"] == {"not_configured": "processes: not configured: no Imagicle process to watch; "
+                                   "set the option processes (inventory variable imagicle_processes), "
+                                   "e.g. [{id: voip_stack, name: <process name>, role: voip_stack}]"}
+    for name in ("database", "events", "release"):
+        assert list(health[name]) == ["not_configured"], health[name]
+    # Each one message, repeated as the module's warnings.
+    expected = [health[name]["not_configured"] for name in ("processes", "database", "events", "release")]
+    assert appsuite_health.section_errors(health) == expected

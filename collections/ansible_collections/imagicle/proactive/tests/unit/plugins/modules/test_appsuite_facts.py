@@ -79,3 +79,55 @@ def test_a_process_entry_needs_a_name_or_a_pattern(tmp_path, capsys):
     result = run_module(capsys, _args(tmp_path, processes=[{"id": "voip_stack", "role": "voip_stack"}]))
     assert result["failed"] is True
     assert "name" in result["msg"] and "pattern" in result["msg"]
+
+
+def _defaults(spec) -> list:
+    """Every default of an argument spec, recursively, as JSON text per option."""
+    found = []
+    for name, option in spec.items():
+        if "default" in option:
+            found.append("%s=%s" % (name, json.dumps(option["default"])))
+        found.extend("%s.%s" % (name, inner) for inner in _defaults(option.get("options") or {}))
+    return found
+
+
+def test_no_default_describes_an_installation():
+    # What differs between installations is set in inventory: no default names a process or a
+    # path of the simulated AppSuite (or any other installation).
+    defaults = _defaults(appsuite_facts.argument_spec())
+    assert [d for d in defaults if "/srv/" in d or "ias-" in d or ".pem" in d or ".sqlite" in d] == []
+    spec = appsuite_facts.argument_spec()
+    for section, option in [("database", "engine"), ("database", "path"), ("events", "sources"),
+                            ("release", "file"), ("replication", "status_file"), ("replication", "ca_path"),
+                            ("webserver", "ca_path"), ("webapi", "ca_path")]:
+        assert "default" not in spec[section]["options"][option], (section, option)
+    assert "default" not in spec["processes"]
+
+
+def test_documentation_matches_the_defaults():
+    import yaml
+
+    options = yaml.safe_load(appsuite_facts.DOCUMENTATION)["options"]
+    assert "default" not in options["processes"]
+    assert "default" not in options["events"]["suboptions"]["sources"]
+    assert "default" not in options["database"]["suboptions"]["engine"]
+    assert "default" not in options["release"]["suboptions"]["file"]
+
+
+def test_without_settings_the_sections_say_what_to_set_and_nothing_is_down(tmp_path, capsys):
+    # Only what the module cannot do without (no network): the host's processes, database,
+    # events and release are not described.
+    result = run_module(capsys, {"state_dir": str(tmp_path / "state"), "cpu_interval": 0.1,
+                                 "gather_subset": ["all", "!webserver", "!capacity", "!cloud"]})
+    health = result["ansible_facts"]["imagicle_health"]
+    expected = {"processes": "imagicle_processes", "database": "imagicle_database.engine",
+                "events": "imagicle_events.sources", "release": "imagicle_release.file"}
+    for section, variable in expected.items():
+        assert set(health[section]) == {"not_configured"}, health[section]
+        assert health[section]["not_configured"].startswith("%s: not configured: " % section)
+        assert "(inventory variable %s)" % variable in health[section]["not_configured"]
+        assert "(inventory variable %s)" % variable in json.dumps(result["warnings"])
+    # Not in an HA pair, without a word: a standalone server needs no status file.
+    assert health["replication"] == {"configured": False}
+    assert "error" not in health["system"] and "error" not in health["disks"]
+    assert not (tmp_path / "state" / "processes.json").exists()

@@ -257,6 +257,31 @@ def test_failed_section_gives_collector_failing_and_nothing_else(name):
     assert alarms[0].summary == "The %s collector failed: %s: the psutil Python library is missing" % (name, name)
 
 
+NOT_CONFIGURED = {
+    "processes": "processes: not configured: no Imagicle process to watch; set the option processes "
+                 "(inventory variable imagicle_processes)",
+    "database": "database: not configured: the Suite's database is not described; set the option database.engine "
+                "(inventory variable imagicle_database.engine)",
+    "events": "events: not configured: no event log to read; set the option events.sources "
+              "(inventory variable imagicle_events.sources)",
+    "release": "release: not configured: no file to read the installed release from; set the option release.file "
+               "(inventory variable imagicle_release.file)",
+}
+
+
+def test_a_section_not_configured_is_one_p4_naming_what_to_set_and_no_crash():
+    # A host whose inventory forgot the processes: no "VoIP stack not running" P1, one P4 per
+    # section that says which variable to set, and its rules unmeasured (their cases kept as they are).
+    health = changed(*(section_replaced(name, {"not_configured": text}) for name, text in NOT_CONFIGURED.items()))
+    alarms, no_data = rules.evaluate_facts(health, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)
+    assert summary_of(alarms) == [("collector_failing", "P4", name) for name in ("processes", "database", "events", "release")]
+    assert [a for a in alarms if a.priority == "P1"] == []
+    assert alarms[0].summary == "The processes collector failed: " + NOT_CONFIGURED["processes"]
+    unmeasured = {gap.rule: gap.reason for gap in no_data}
+    for rule in ("voip_stack_crashed", "application_crashed", "process_restart_loop", "database_space", "release_unsupported"):
+        assert "inventory variable imagicle_" in unmeasured[rule], rule
+
+
 def test_failed_section_does_not_fire_its_rules_on_what_is_missing():
     health = changed(
         section_replaced("webserver", {"error": "webserver: bad url"}),

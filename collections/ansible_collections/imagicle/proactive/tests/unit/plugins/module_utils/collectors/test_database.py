@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import database
-from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, NotConfigured
 from ansible_collections.imagicle.proactive.tests.unit.plugins.module_utils.collectors._netfixtures import (  # noqa: F401 pylint: disable=unused-import
     closed_port, make_ctx, pg_cluster,
 )
@@ -114,8 +114,21 @@ def test_sqlite_opened_read_only(tmp_path):
 
 
 def test_sqlite_needs_a_path(tmp_path):
-    with pytest.raises(CollectorError, match="needs path"):
+    with pytest.raises(NotConfigured, match=r"sqlite has no database file; set the option database\.path "
+                                            r"\(inventory variable imagicle_database\.path\)"):
         database.collect({"engine": "sqlite", "path": ""}, make_ctx(tmp_path))
+
+
+@pytest.mark.parametrize("options", [{}, {"engine": None, "path": None}, {"engine": "", "max_size_mb": 8}])
+def test_no_engine_is_not_configured(tmp_path, options):
+    # No default engine (the real Suite's is SQL Server, the simulator's SQLite): say what to set.
+    with pytest.raises(NotConfigured) as info:
+        database.collect(options, make_ctx(tmp_path))
+    assert "set the option database.engine (inventory variable imagicle_database.engine)" in str(info.value)
+
+
+def test_engine_none_is_left_out_on_purpose(tmp_path):
+    assert database.collect({"engine": "none"}, make_ctx(tmp_path)) == {"configured": False}
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------

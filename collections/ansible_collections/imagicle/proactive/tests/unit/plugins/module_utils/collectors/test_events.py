@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors import events
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import (
     CollectContext,
     HostState,
+    NotConfigured,
 )
 
 PATTERNS = [
@@ -242,6 +245,10 @@ def test_check_mode_on_first_run_writes_no_state(tmp_path):
     assert not (tmp_path / "state" / "events.json").exists()
 
 
-def test_no_sources(tmp_path):
-    section = events.collect({"sources": []}, _ctx(tmp_path))
-    assert section == {"new_count": 0, "returned": 0, "truncated": False, "items": [], "sources": []}
+@pytest.mark.parametrize("sources", [[], None])
+def test_no_sources_is_not_configured(tmp_path, sources):
+    # No default log path: nothing is read, and the message says what to set.
+    with pytest.raises(NotConfigured) as info:
+        events.collect({"sources": sources}, _ctx(tmp_path))
+    assert "no event log to read; set the option events.sources (inventory variable imagicle_events.sources)" in str(info.value)
+    assert not os.path.exists(os.path.join(str(tmp_path), "state", "events.json"))

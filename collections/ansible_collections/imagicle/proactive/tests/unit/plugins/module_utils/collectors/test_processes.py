@@ -20,6 +20,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     CollectContext,
     CollectorError,
     HostState,
+    NotConfigured,
 )
 
 # Renames itself (Linux comm, what psutil name() reads), then idles or spins.
@@ -79,6 +80,16 @@ def _run(tmp_path, items, interval=0.1, check_mode=False):
     sample = _cpu.CpuSampler(interval).start().finish()
     ctx = CollectContext(state, check_mode=check_mode, cpu=sample)
     return processes.collect({"items": items}, ctx)
+
+
+@pytest.mark.parametrize("items", [[], None])
+def test_no_process_configured_reports_none_and_says_what_to_set(tmp_path, items):
+    # No default process list (the names of the Suite's processes differ between installations):
+    # nothing is "not running", nothing is remembered, and the message names the variable.
+    with pytest.raises(NotConfigured) as info:
+        _run(tmp_path, items)
+    assert "no Imagicle process to watch; set the option processes (inventory variable imagicle_processes)" in str(info.value)
+    assert not (tmp_path / "state" / "processes.json").exists()
 
 
 def test_running_process_by_name(tmp_path, named):

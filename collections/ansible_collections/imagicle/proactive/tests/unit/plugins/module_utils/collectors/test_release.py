@@ -12,6 +12,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     CollectContext,
     CollectorError,
     HostState,
+    NotConfigured,
 )
 
 
@@ -72,6 +73,14 @@ def test_collect_reads_the_file(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf 2024.winter.3\r\n")
     section = release.collect({"file": str(path)}, _ctx(tmp_path))
     assert section == {"raw": "2024.winter.3", "year": 2024, "season": "Winter", "number": 3, "source": str(path)}
+
+
+@pytest.mark.parametrize("options", [{}, {"file": None}, {"file": ""}])
+def test_no_file_is_not_configured(tmp_path, options):
+    # Where the product records its release is not public: no default path is read.
+    with pytest.raises(NotConfigured) as info:
+        release.collect(options, _ctx(tmp_path))
+    assert "set the option release.file (inventory variable imagicle_release.file)" in str(info.value)
 
 
 def test_collect_missing_file_names_it(tmp_path):

@@ -32,8 +32,10 @@ def test_missing_file_means_not_configured(tmp_path):
     assert replication.collect(options(str(tmp_path / "none.json")), make_ctx(tmp_path)) == {"configured": False}
 
 
-def test_default_status_file():
-    assert replication.DEFAULT_STATUS_FILE == "/srv/appsuite/ha/replication.json"
+def test_no_status_file_set_is_a_host_outside_an_ha_pair(tmp_path):
+    # No default path: unset, nothing is read (not even a file of the simulated AppSuite's layout).
+    assert not hasattr(replication, "DEFAULT_STATUS_FILE")
+    assert replication.collect({"status_file": None, "peer_url": None}, make_ctx(tmp_path)) == {"configured": False}
 
 
 @pytest.mark.parametrize("raw", ["sync_ready", "sync ready", "Sync Ready", "SYNC-READY"])
