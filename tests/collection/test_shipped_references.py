@@ -18,7 +18,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTION = os.path.join(ROOT, "collections", "ansible_collections", "imagicle", "proactive")
-SHIPPED = ("plugins", "roles", "meta", "docs", "playbooks", "README.md", "requirements.txt")
+SHIPPED = ("plugins", "roles", "meta", "docs", "playbooks", "README.md", "requirements.txt", "CHANGELOG.rst", "changelogs")
 GUIDES = os.path.join("docs", "docsite", "rst")
 PATH = re.compile(r"(?<![\w./-])(?:\.\./)*((?:docs|playbooks|scripts|inventories|examples|tests|awx|collections)/[\w.*/-]*)")
 OPERATOR_PLAYBOOK = re.compile(r"playbooks/(proactive_check|cases|silence|explain|outbox)\.yml")
