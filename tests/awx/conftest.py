@@ -40,12 +40,17 @@ def demo_hosts() -> dict:
     inventory source imports them), and the HA peer's URL written out: in a sliced job, a slice's
     inventory holds only its own hosts, so ``hostvars[peer]`` of a peer in another slice is missing."""
     with open(os.path.join(DEMO_INVENTORY, "hosts.yml")) as handle:
-        hosts = yaml.safe_load(handle)["all"]["children"]["appsuite"]["hosts"]
-    with open(os.path.join(DEMO_INVENTORY, "group_vars", "appsuite.yml")) as handle:
-        group_vars = yaml.safe_load(handle)
+        children = yaml.safe_load(handle)["all"]["children"]
+    hosts = children["appsuite"]["hosts"]
+    group_vars = {}
+    for group in ("appsuite", "simulator"):  # the simulator's profile too, for the hosts of that group
+        with open(os.path.join(DEMO_INVENTORY, "group_vars", "%s.yml" % group)) as handle:
+            group_vars[group] = yaml.safe_load(handle)
     result = {}
     for name, host_vars in hosts.items():
-        variables = dict(group_vars)
+        variables = dict(group_vars["appsuite"])
+        if name in (children.get("simulator") or {}).get("hosts", {}):
+            variables.update(group_vars["simulator"])
         variables.update(host_vars or {})
         with open(os.path.join(DEMO_INVENTORY, "host_vars", "%s.yml" % name)) as handle:
             variables.update(yaml.safe_load(handle) or {})

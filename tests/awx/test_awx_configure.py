@@ -725,9 +725,15 @@ def test_a_second_run_changes_nothing(configured):
 
 
 def playbook_code(playbook: str) -> str:
-    """What a playbook reads, without its comments: its tasks (as JSON) and the templates it renders."""
+    """What a playbook reads, without its comments: its tasks (as JSON) and the templates it renders;
+    a playbook that imports one of the collection's (``imagicle.proactive.NAME``) reads what that one reads."""
     with open(os.path.join(ROOT, playbook), encoding="utf-8") as handle:
-        code = json.dumps(yaml.safe_load(handle))
+        plays = yaml.safe_load(handle)
+    imported = [play.get("ansible.builtin.import_playbook") for play in plays if isinstance(play, dict)]
+    if imported and all(name and name.startswith("imagicle.proactive.") for name in imported):
+        return "\n".join(playbook_code(os.path.join("collections", "ansible_collections", "imagicle", "proactive",
+                                                     "playbooks", name.rsplit(".", 1)[1] + ".yml")) for name in imported)
+    code = json.dumps(plays)
     for template in sorted(set(re.findall(r"'([\w./-]+\.j2)'", code))):
         with open(os.path.join(ROOT, os.path.dirname(playbook), "templates", template), encoding="utf-8") as handle:
             code += "\n" + handle.read()

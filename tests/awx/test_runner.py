@@ -113,8 +113,11 @@ def test_the_execution_environment_definition_makes_a_build_context(tmp_path):
     # The galaxy stage (in the build's working directory, as the Containerfile runs it) ...
     collections = tmp_path / "collections"
     galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
+    # (as in the build: no project configuration whose collections path already holds the collection)
+    bare = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     proc = subprocess.run([galaxy, "collection", "install", "-r", "requirements.yml", "-p", str(collections)],
-                          cwd=build, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=build, env=bare, capture_output=True, text=True, timeout=120, check=False)
+    assert (collections / "ansible_collections" / "imagicle" / "proactive" / "MANIFEST.json").exists(), proc.stdout
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # ... then the builder stage's introspection: the Python packages come from the collection.
     pip = tmp_path / "requirements.txt"
