@@ -1083,8 +1083,9 @@ def section_gaps(health: dict) -> dict:
             continue
         if section.get("not_configured") and not section.get("error"):
             # Nothing was looked at: an option that describes the installation is unset. No rule
-            # of the section can fire (no process is "not running"); collector_failing says what to set.
-            gaps[name] = [(None, clean_text(section["not_configured"], LONG_TEXT_LIMIT), True)]
+            # of the section can fire (no process is "not running"); host_not_configured says what
+            # to set, once for every such section of the host (not a collector failure).
+            gaps[name] = [(None, clean_text(section["not_configured"], LONG_TEXT_LIMIT), False)]
             continue
         found = [(None, clean_text(section["error"], LONG_TEXT_LIMIT) or "no reason given", True)] if section.get("error") else []
         found += _item_gaps(name, section)
@@ -1098,6 +1099,32 @@ def check_collector_error(health: dict, rule: Rule) -> list:
     application, process) with an error or a value that is not a measurement (wrong type, NaN)."""
     return [_failure(name, item or "", reason)
             for name, found in section_gaps(health).items() for item, reason, failing in found if failing]
+
+
+_SETTING = re.compile(r"inventory variable (imagicle_[A-Za-z0-9_.]+)")
+
+
+def check_not_configured(health: dict, rule: Rule) -> list:
+    """One finding for every section of the host that is not configured (``not_configured``: an
+    option describing the installation is unset, so nothing was looked at): which sections, and
+    the inventory variables to set, as the module names them."""
+    sections, settings, messages = [], [], []
+    for name in SECTIONS:
+        section = health.get(name)
+        if not isinstance(section, dict) or not section.get("not_configured") or section.get("error"):
+            continue
+        message = clean_text(section["not_configured"], LONG_TEXT_LIMIT)
+        sections.append(name)
+        messages.append(message if message.startswith(name + ":") else "%s: %s" % (name, message))
+        settings += [found for found in _SETTING.findall(message) if found not in settings]
+    if not sections:
+        return []
+    evidence = {
+        "sections": ", ".join(sections),
+        "settings": ", ".join(settings) or "the options the messages name",
+        "detail": clean_text(" | ".join(messages), 4 * LONG_TEXT_LIMIT),
+    }
+    return [("", None, evidence)]
 
 
 def minimum_release_key(text: str) -> tuple:
@@ -1255,6 +1282,12 @@ CHECKS: Mapping[str, CheckSpec] = types.MappingProxyType({
         CheckSpec(
             name="collector_error", section=ALL_SECTIONS_MARK, function=check_collector_error,
             evidence={"section": "disks", "item": "/srv", "where": "disks /srv", "error": "cannot measure /srv"},
+            params=_NO_PARAMS,
+        ),
+        CheckSpec(
+            name="not_configured", section=ALL_SECTIONS_MARK, function=check_not_configured,
+            evidence={"sections": "processes, database", "settings": "imagicle_processes, imagicle_database.engine",
+                      "detail": "processes: not configured: ... | database: not configured: ..."},
             params=_NO_PARAMS,
         ),
         CheckSpec(

@@ -203,7 +203,8 @@ def test_alarm_carries_the_rule_and_only_the_checks_evidence(edits, expected):
 
 def test_every_rule_of_the_default_catalogue_is_exercised():
     # The rules that read history fire run after run, in test_rules_behaviour.
-    exercised = {case[2][0] for case in CASES} | {"host_not_reporting"} | HISTORY_RULES_EXERCISED | PEAK_RULES_EXERCISED
+    exercised = {case[2][0] for case in CASES} | {"host_not_reporting", "host_not_configured"} | HISTORY_RULES_EXERCISED \
+        | PEAK_RULES_EXERCISED
     assert exercised == set(CATALOGUE.ids())
 
 
@@ -269,14 +270,22 @@ NOT_CONFIGURED = {
 }
 
 
-def test_a_section_not_configured_is_one_p4_naming_what_to_set_and_no_crash():
-    # A host whose inventory forgot the processes: no "VoIP stack not running" P1, one P4 per
-    # section that says which variable to set, and its rules unmeasured (their cases kept as they are).
+def test_sections_not_configured_are_one_p4_naming_what_to_set_and_no_crash():
+    # A host whose inventory forgot the processes and more: no "VoIP stack not running" P1, one P4
+    # for the host that names every such section and its variable, and their rules unmeasured (their
+    # cases kept as they are); no collector failed.
     health = changed(*(section_replaced(name, {"not_configured": text}) for name, text in NOT_CONFIGURED.items()))
     alarms, no_data = rules.evaluate_facts(health, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)
-    assert summary_of(alarms) == [("collector_failing", "P4", name) for name in ("processes", "database", "events", "release")]
-    assert [a for a in alarms if a.priority == "P1"] == []
-    assert alarms[0].summary == "The processes collector failed: " + NOT_CONFIGURED["processes"]
+    assert summary_of(alarms) == [("host_not_configured", "P4", "")]
+    assert alarms[0].summary == ("Not configured on this host: processes, database, events, release; set "
+                                 "imagicle_processes, imagicle_database.engine, imagicle_events.sources, "
+                                 "imagicle_release.file (or a profile, imagicle_profile)")
+    assert alarms[0].evidence["detail"].startswith(NOT_CONFIGURED["processes"] + " | " + NOT_CONFIGURED["database"])
+    assert dict(alarms[0].texts)["it"]["summary"].startswith("Non configurato su questo server: processes, database")
+    # One section only: the same alarm (one fingerprint), naming it alone.
+    one = changed(section_replaced("processes", {"not_configured": NOT_CONFIGURED["processes"]}))
+    [alarm] = rules.evaluate_facts(one, host="ias-a", customer="acme", catalogue=CATALOGUE, detected_at=NOW)[0]
+    assert alarm.fingerprint == alarms[0].fingerprint and alarm.evidence["settings"] == "imagicle_processes"
     unmeasured = {gap.rule: gap.reason for gap in no_data}
     for rule in ("voip_stack_crashed", "application_crashed", "process_restart_loop", "database_space", "release_unsupported"):
         assert "inventory variable imagicle_" in unmeasured[rule], rule
