@@ -102,10 +102,11 @@ def test_profile_merged_under_the_hosts_own_options(tmp_path):
     assert replaced["health"]["database"]["limit_bytes"] is None  # no imagicle_database of its own: the profile's only
     assert replaced["alarms"] == []  # a service down is no rule's business here
 
-    # Without a profile or settings: what to set, section by section, and no P1.
+    # Without a profile or settings: what to set, section by section, in one P4 for the host; no P1.
     bare = ended["bare"]
     for section, variable in (("processes", "imagicle_processes"), ("database", "imagicle_database.engine"),
                               ("events", "imagicle_events.sources"), ("release", "imagicle_release.file")):
         assert "(inventory variable %s)" % variable in bare["health"][section]["not_configured"]
-    assert sorted((a["rule"], a["priority"], a["subject"]) for a in bare["alarms"]) == [
-        ("collector_failing", "P4", section) for section in ("database", "events", "processes", "release")]
+    assert [(a["rule"], a["priority"], a["subject"]) for a in bare["alarms"]] == [("host_not_configured", "P4", "")]
+    assert bare["alarms"][0]["evidence"]["settings"] == ("imagicle_processes, imagicle_database.engine, "
+                                                         "imagicle_events.sources, imagicle_release.file")
