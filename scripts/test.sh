@@ -5,7 +5,6 @@
 # Usage: scripts/test.sh [sanity|units|pytest|integration|molecule|lint ...]
 #   (default: sanity units pytest integration lint; molecule alone runs the molecule scenario's target,
 #   which integration runs too)
-# sanity and lint run beside pytest when it runs too (see below).
 # Every suite runs even when an earlier one failed; the exit code is non-zero if any failed,
 # and a suite that ran no test counts as failed, as does one that skipped a test (a skip for a
 # missing package or service would hide a missing install step; IMAGICLE_TEST_ALLOW_SKIPS=1
@@ -93,45 +92,13 @@ run_lint() {
     ansible-lint --profile production)
 }
 
-# sanity and lint use neither the test bed nor the clock: when pytest runs too, they run beside
-# it (started with it, after units, whose CPU measurements want a quiet machine), one after the
-# other, and their output is shown when pytest is done.
-beside=()
-if [[ " ${suites[*]} " == *" pytest "* ]]; then
-  for suite in sanity lint; do [[ " ${suites[*]} " == *" $suite "* ]] && beside+=("$suite"); done
-fi
-run_beside() {
-  local suite start
-  for suite in "${beside[@]}"; do
-    start=$SECONDS
-    "run_$suite" >"$RESULTS/$suite.log" 2>&1
-    echo "$? $((SECONDS-start))" >"$RESULTS/$suite.rc"
-  done
-}
-
 declare -A status
 failed=0
 for suite in "${suites[@]}"; do
-  [[ " ${beside[*]} " == *" $suite "* ]] && continue
-  if [ "$suite" = pytest ] && [ ${#beside[@]} -gt 0 ]; then
-    echo "=== ${beside[*]}: running beside pytest ==="
-    run_beside &
-    beside_pid=$!
-  fi
   echo "=== $suite ==="
   start=$SECONDS
   if "run_$suite"; then status[$suite]="passed"; else status[$suite]="FAILED"; failed=$((failed+1)); fi
   echo "=== $suite: ${status[$suite]} in $((SECONDS-start)) s ==="
-  if [ "$suite" = pytest ] && [ ${#beside[@]} -gt 0 ]; then
-    wait "$beside_pid"
-    for other in "${beside[@]}"; do
-      echo "=== $other (ran beside pytest) ==="
-      cat "$RESULTS/$other.log"
-      read -r rc took <"$RESULTS/$other.rc" || rc=1
-      if [ "${rc:-1}" -eq 0 ]; then status[$other]="passed"; else status[$other]="FAILED"; failed=$((failed+1)); fi
-      echo "=== $other: ${status[$other]} in ${took:-?} s ==="
-    done
-  fi
 done
 
 echo
