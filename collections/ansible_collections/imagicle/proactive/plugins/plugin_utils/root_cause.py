@@ -48,6 +48,7 @@ or a host not eligible, the alarms are filed as before.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,7 @@ from datetime import datetime
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import silences
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import (
     FLOOD_RULE, PRIORITY_ORDER, Gap, _enqueue, _stamp, _text, case_key)
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text, fingerprint
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import clean_text, fingerprint, load_catalogue
 
 NOT_REPORTING_CHECK = "host_not_reporting"
 CLOUD_CHECK = "cloud_unreachable"
@@ -67,13 +68,6 @@ PEAK_CHECK = "capacity_peak_predicted"
 # Causes 4 and 5 of group(): (the check of the cause, the check of the alarms it covers on the same host and
 # subject, what a covered case is held by).
 SUCCESSORS = ((LOOP_CHECK, CRASH_CHECK, "the restart loop of %s"), (EXHAUSTED_CHECK, PEAK_CHECK, "the exhaustion of %s"))
-# The check of each rule of the default catalogue, for alarms (and open cases) that do not say theirs.
-DEFAULT_CHECKS = {"host_not_reporting": NOT_REPORTING_CHECK, "cloud_connection_failed": CLOUD_CHECK,
-                  "replication_problem": REPLICATION_CHECK, "process_restart_loop": LOOP_CHECK,
-                  "voip_stack_crashed": CRASH_CHECK, "application_crashed": CRASH_CHECK,
-                  "recording_channels_exhausted": EXHAUSTED_CHECK, "qme_licences_exhausted": EXHAUSTED_CHECK,
-                  "ivr_licences_exhausted": EXHAUSTED_CHECK, "recording_channels_running_out": PEAK_CHECK,
-                  "qme_licences_running_out": PEAK_CHECK, "ivr_licences_running_out": PEAK_CHECK}
 MIN_CUSTOMER_HOSTS = 2
 CUSTOMER_HOST_SUFFIX = " (all hosts)"
 HOSTS_IN_SUMMARY = 10
@@ -83,7 +77,13 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 def check_of(alarm: dict) -> str | None:
     """The check that fired the alarm (``check`` of the evaluation, else the default catalogue's)."""
-    return alarm.get("check") or DEFAULT_CHECKS.get(alarm.get("rule"))
+    return alarm.get("check") or default_checks().get(alarm.get("rule"))
+
+
+@functools.lru_cache(maxsize=1)
+def default_checks() -> dict:
+    """The check of each rule of the default catalogue, for alarms (and open cases) that do not say theirs."""
+    return {rule.id: rule.check for rule in load_catalogue().rules}
 
 
 def customer_host(customer: str) -> str:
@@ -217,7 +217,7 @@ def _merged_contacts(contacts: dict, hosts: list) -> dict | None:
 
 def _rules_of(check: str, alarms: list) -> set:
     """The rules of ``check``: those of the default catalogue and those the run's alarms name."""
-    return {rule for rule, known in DEFAULT_CHECKS.items() if known == check} | {
+    return {rule for rule, known in default_checks().items() if known == check} | {
         a.get("rule") for a in alarms if check_of(a) == check and a.get("rule")}
 
 
