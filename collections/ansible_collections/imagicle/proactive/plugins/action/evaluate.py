@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ansible.errors import AnsibleConnectionFailure
+
 from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import EVALUATE
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
     SettingsError,
@@ -21,6 +23,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import hi
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import SpecAction, store_url
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
 
+FACTS_MODULE = "imagicle.proactive.appsuite_facts"
 SETTING_VARIABLES = (
     "imagicle_customer",
     "imagicle_sla",
@@ -64,15 +67,25 @@ class ActionModule(SpecAction):
             result.update(failed=True, msg=str(exc))
             return result
         health = args.get("health")
-        if health is None and "facts_result" not in given:
+        facts_result = args.get("facts_result")
+        collected = None
+        if args.get("collect") is not None and facts_result is None and health is None:
+            facts_result = collected = self._collect(args["collect"], task_vars)
+            if args["collect_only"]:
+                result.update(changed=False, facts=collected, ansible_facts=collected.get("ansible_facts") or {},
+                              evaluation={"host": host, "file_cases": False}, msg=[])
+                if collected.get("warnings"):
+                    result["warnings"] = list(collected["warnings"])
+                return result
+        elif health is None and "facts_result" not in given:
             health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
         detected_at = detected_at or datetime.now(timezone.utc)
         # The metrics go to the state store of the cases callback (not in check mode), and the history
         # the host's rules read comes back.
         remembered = remember(lambda: open_store(store_url(None), "state store"), host,
-                              usable_health(args.get("facts_result"), health), detected_at,
+                              usable_health(facts_result, health), detected_at,
                               record=not self._task.check_mode, windows=history_windows(settings.catalogue))
-        evaluation = evaluate_host(settings, facts_result=args.get("facts_result"), health=health,
+        evaluation = evaluate_host(settings, facts_result=facts_result, health=health,
                                    detected_at=detected_at, history=remembered.history)
         alarms = evaluation.pop("alarms")
         if any(alarm.get("sustain") for alarm in alarms):
@@ -94,6 +107,29 @@ class ActionModule(SpecAction):
             msg=summary_lines(dict(evaluation, alarms=alarms)),
             ansible_facts={"imagicle_alarms": alarms, "imagicle_evaluation": evaluation},
         )
-        if settings.warnings or remembered.warnings:
-            result.setdefault("warnings", []).extend(settings.warnings + remembered.warnings)
+        if collected is not None:
+            result["facts"] = collected
+        # The facts evaluated become the host's imagicle_health (what the health_report filter shows).
+        given_facts = facts_result.get("ansible_facts") if isinstance(facts_result, dict) else None
+        if isinstance(given_facts, dict) and isinstance(given_facts.get("imagicle_health"), dict):
+            result["ansible_facts"]["imagicle_health"] = given_facts["imagicle_health"]
+        warnings = list(collected.get("warnings") or []) if collected is not None else []
+        warnings += settings.warnings + remembered.warnings
+        if warnings:
+            result.setdefault("warnings", []).extend(warnings)
         return result
+
+    def _collect(self, options: dict, task_vars: dict) -> dict:
+        """Run appsuite_facts on the host with ``options`` (None values left out); an unreachable host is a result
+        saying so, as a task with ignore_unreachable registers it."""
+        options = {key: value for key, value in options.items() if value is not None}
+        try:
+            collected = self._execute_module(module_name=FACTS_MODULE, module_args=options, task_vars=task_vars)
+        except AnsibleConnectionFailure as exc:
+            return {"unreachable": True, "changed": False, "msg": str(exc)}
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        if not isinstance(collected, dict):
+            return {"failed": True, "msg": "appsuite_facts returned no result"}
+        collected.pop("invocation", None)  # the options again: the task has them
+        return collected

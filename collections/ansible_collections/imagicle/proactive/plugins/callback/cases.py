@@ -10,10 +10,13 @@ type: notification
 short_description: Open, update, resolve and reopen support cases from the alarms of the run
 version_added: 0.1.0
 description:
-  - Collects the alarms that M(imagicle.proactive.evaluate) returned for each host of the run, and the
-    hosts that were checked, and at the end of the run hands them to the case manager, which opens a
-    case for a new alarm, updates it when its priority changes, resolves it when its host was checked
-    and the alarm no longer fires, and reopens it when the condition is back within the reopen window.
+  - Takes the alarms that M(imagicle.proactive.evaluate) returns for each host of the run to the case manager, which
+    opens a case for a new alarm, updates it when its priority changes, resolves it when its host was checked and the
+    alarm no longer fires, and reopens it when the condition is back within the reopen window.
+  - The cases of a host are planned and sent as soon as that host is evaluated, while the run goes on with the other
+    hosts, so a slow or unreachable host does not delay them. A host that did not report, or whose alarms join
+    hosts (an HA replication alarm, a lost cloud connection), is planned at the end of the run with every host in
+    view, so that one case stands for the cause (a dead HA peer, a customer that lost the cloud everywhere).
   - Every action goes through an outbox in the state store with an idempotency key, before it is sent;
     what the backend cannot take now stays queued and is sent first at the next run.
   - Hosts that are not eligible for proactive support (plan, consent, release) are left out entirely.
@@ -399,6 +402,9 @@ options:
         key: flap_window_minutes
 """
 
+import queue
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from ansible.plugins.callback import CallbackBase
@@ -408,6 +414,10 @@ try:
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, StoreLocked, open_store
+    # What each host's evaluate task needs, imported here once: the run's workers are forked from this
+    # process and inherit it instead of importing it again for every host.
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils import evaluation as _evaluation  # noqa: F401 pylint: disable=unused-import
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils import history as _history  # noqa: F401 pylint: disable=unused-import
 except ImportError as import_error:  # pragma: no cover - reported when the plugin starts
     IMPORT_ERROR = import_error
 else:
@@ -438,6 +448,7 @@ class CallbackModule(CallbackBase):
         self.run = case_manager.RunInput() if IMPORT_ERROR is None else None
         self.evaluated = False
         self.playbook = "a playbook"
+        self.filer = None
 
     def _broken(self, why: str) -> None:
         """A setting is missing or wrong: no case can be filed in this run (said now, and failed at the end if cases were due)."""
@@ -489,8 +500,12 @@ class CallbackModule(CallbackBase):
             evaluation = (result._result or {}).get("evaluation") if isinstance(result._result, dict) else None
             self.evaluated = self.evaluated or not (isinstance(evaluation, dict) and evaluation.get("file_cases") is False)
             return
-        self.run.add(result._result, result._host.get_name())
+        host = self.run.add(result._result, result._host.get_name())
         self.evaluated = self.run.evaluated
+        if host is not None and self.broken is None and self.run.stands_alone(host):
+            if self.filer is None:
+                self.filer = _Filer(self)
+            self.filer.submit(host, self.run.part(host))
 
     def _backends(self, store) -> dict:
         timeout = float(self.get_option("request_timeout_seconds"))
@@ -542,26 +557,23 @@ class CallbackModule(CallbackBase):
             flap_changes=int(self.get_option("flap_changes")),
             flap_window=timedelta(minutes=float(self.get_option("flap_window_minutes"))))
 
-    def _file(self, now: datetime):
-        """Plan and send this run's cases; returns (report, undelivered lines)."""
-        report = case_manager.RunReport()
-        policy = self._policy()
-        with open_store(self.get_option("store")) as store:
-            with case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % self.playbook,
-                                       wait_seconds=float(self.get_option("lock_wait_seconds")),
-                                       ttl_seconds=int(self.get_option("lock_ttl_seconds")), report=report) as lock:
-                backends = self._backends(store)
-                attempts = max(1, int(self.get_option("retry_attempts") or 1))
-                pager = self.get_option("pager")
-                notifications = case_manager.Notifications(pager=None if pager == "none" else pager,
-                                                           mail=bool(self.get_option("mail")), contacts=self.run.contacts)
-                case_manager.plan_run(store, self.run.alarms, self.run.checked_hosts, self.get_option("backend"), now, report,
-                                      notifications=notifications, gaps=self.run.gaps, evaluated_hosts=self.run.evaluated_hosts,
-                                      policy=policy, customers=self.run.customers)
-                # What earlier runs could not send is older, so it goes first.
-                case_manager.drain(store, backends, now, report, attempts_in_run=attempts, policy=policy, lock=lock,
-                                   send_seconds=float(self.get_option("send_deadline_seconds")))
-                return report, case_manager.undelivered_lines(store, now)
+    def _settings(self) -> dict:
+        """What planning and sending need, read once in the main thread."""
+        pager = self.get_option("pager")
+        return {
+            "policy": self._policy(),
+            "backend": self.get_option("backend"),
+            "attempts": max(1, int(self.get_option("retry_attempts") or 1)),
+            "pager": None if pager == "none" else pager,
+            "mail": bool(self.get_option("mail")),
+            "send_seconds": float(self.get_option("send_deadline_seconds")),
+        }
+
+    def _file(self):
+        """Plan and send this run's cases (what is left after the hosts planned one by one); returns (report, undelivered lines)."""
+        if self.filer is None:
+            self.filer = _Filer(self)
+        return self.filer.finish(self.run)
 
     def v2_playbook_on_stats(self, stats):
         if not self.evaluated:
@@ -571,7 +583,7 @@ class CallbackModule(CallbackBase):
                                       "and run again" % self.broken)
         now = datetime.now(timezone.utc)
         try:
-            report, undelivered = self._file(now)
+            report, undelivered = self._file()
         except StoreLocked as exc:
             self._fail(EXIT_SETTINGS, "the state store is busy with another run for longer than lock_wait_seconds; no case was "
                                       "changed in this run (the next run reconciles them): %s" % exc)
@@ -608,3 +620,89 @@ class CallbackModule(CallbackBase):
         """End the playbook with ``code`` after saying why: cron mail and AWX must show that cases were not filed."""
         self._display.error("imagicle.proactive.cases: %s" % message)
         raise SystemExit(code)
+
+
+class _Filer:
+    """Plans and sends the run's cases in a thread of its own, host by host as they are evaluated, then the rest.
+
+    The thread holds the state store's run lock from the first host to the end of the run; the
+    main thread only hands it hosts (with their part of the run's input) and, at the end, the
+    whole input. Whatever it raises is raised again by :meth:`finish`, in the main thread.
+    """
+
+    def __init__(self, callback: CallbackModule):
+        self.callback = callback
+        self.settings = callback._settings()
+        self.options = {name: callback.get_option(name) for name in ("store", "lock_wait_seconds", "lock_ttl_seconds")}
+        self.report = case_manager.RunReport()
+        self.queue: queue.Queue = queue.Queue()
+        self.planned: set = set()
+        self.outcome = None
+        self.error = None
+        self.sent_seconds = 0.0
+        self.down: set = set()
+        self.thread = threading.Thread(target=self._work, name="imagicle.proactive.cases", daemon=True)
+        self.thread.start()
+
+    def submit(self, host: str, part) -> None:
+        self.queue.put((host, part))
+
+    def finish(self, run):
+        self.queue.put((None, run))
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+    def _plan(self, store, run, now: datetime, host=None) -> None:
+        settings = self.settings
+        notifications = case_manager.Notifications(pager=settings["pager"], mail=settings["mail"], contacts=run.contacts)
+        case_manager.plan_run(store, run.alarms, run.checked_hosts, settings["backend"], now, self.report,
+                              notifications=notifications, gaps=run.gaps, evaluated_hosts=run.evaluated_hosts,
+                              policy=settings["policy"], customers=None if host is not None else run.customers, host=host,
+                              planned_hosts=None if host is not None else set(self.planned))
+
+    def _send(self, store, backends, lock, now: datetime) -> None:
+        settings = self.settings
+        left = settings["send_seconds"] - self.sent_seconds
+        if left <= 0:
+            return
+        started = time.monotonic()
+        # What earlier runs could not send is older, so it goes first.
+        case_manager.drain(store, backends, now, self.report, attempts_in_run=settings["attempts"], policy=settings["policy"],
+                           lock=lock, send_seconds=left, down=self.down)
+        self.sent_seconds += time.monotonic() - started
+
+    def _work(self) -> None:
+        try:
+            callback = self.callback
+            with open_store(self.options["store"]) as store:
+                with case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % callback.playbook,
+                                           wait_seconds=float(self.options["lock_wait_seconds"]),
+                                           ttl_seconds=int(self.options["lock_ttl_seconds"]), report=self.report) as lock:
+                    backends = callback._backends(store)
+                    # While the run's own flood case is open, the run is planned as a whole, so that its cap holds.
+                    flood = store.get_case(case_manager.flood_fingerprint(case_manager.RUN_FLOOD_CUSTOMER,
+                                                                          case_manager.RUN_FLOOD_HOST))
+                    one_by_one = flood is None or flood.status != "open"
+                    keeper_every = min(30.0, max(1.0, float(self.options["lock_ttl_seconds"]) / 4.0))
+                    while True:
+                        try:
+                            host, part = self.queue.get(timeout=keeper_every)
+                        except queue.Empty:
+                            lock.refresh()  # the run is still evaluating its hosts
+                            continue
+                        if host is None:
+                            break
+                        if not one_by_one or self.report.new_cases >= self.settings["policy"].max_new_per_run:
+                            continue  # planned with the rest at the end
+                        now = datetime.now(timezone.utc)
+                        self._plan(store, part, now, host=host)
+                        self.planned.add(host)
+                        self._send(store, backends, lock, now)
+                    now = datetime.now(timezone.utc)
+                    self._plan(store, part.without(self.planned), now)
+                    self._send(store, backends, lock, now)
+                    self.outcome = (self.report, case_manager.undelivered_lines(store, now))
+        except BaseException as exc:  # pylint: disable=broad-except  # raised again in the main thread by finish()
+            self.error = exc

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imagicle.proactive contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Readable lines for the console: health_summary and run_summary (documented in health_summary.yml and run_summary.yml).
+"""Readable lines for the console: health_summary, health_report and run_summary (documented in their .yml files).
 
 Both print what hosts sent, so both follow the same rules: they never raise, whatever the
 facts or variables hold (a display must never keep a host from being evaluated or fail a run);
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from ansible_collections.imagicle.proactive.plugins.module_utils._schema import PRIORITIES
 from ansible_collections.imagicle.proactive.plugins.module_utils._redact import one_line, type_name as _type_name
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import summary_lines
 
 # Longest line either filter returns, and longest host-supplied value within a line.
 LINE_LIMIT = 300
@@ -365,8 +366,49 @@ def run_summary(hostvars, hosts) -> list:
     return [_cap(line) for line in lines]
 
 
+# --- health_report -----------------------------------------------------------------------------
+
+def _report_lines(variables) -> list:
+    """One host's health lines and alarm lines, from the facts the evaluate task set."""
+    evaluation = variables.get("imagicle_evaluation")
+    facts = variables.get("ansible_facts")
+    health = facts.get("imagicle_health") if isinstance(facts, Mapping) else None
+    health = health if health is not None else variables.get("imagicle_health")
+    if evaluation is None:
+        if health is not None:
+            return health_lines(health) + ["not evaluated (facts collected only)"]
+        return ["not evaluated (the check did not run for this host)"]
+    if not isinstance(evaluation, Mapping):
+        return ["not evaluated (imagicle_evaluation is %s, not a mapping)" % _type_name(evaluation)]
+    if evaluation.get("reporting") is False:
+        lines = ["health: no facts, the host did not report (see its alarm)"]
+    else:
+        lines = health_lines(health)
+    return lines + summary_lines(dict(evaluation, alarms=variables.get("imagicle_alarms")))
+
+
+def health_report(hostvars, hosts) -> dict:
+    """Each host's health and alarms as readable lines, host by host: what the role prints once for a whole play.
+
+    Never raises.
+    """
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not _is_list(hosts):
+        return {"health report": ["no hosts (a list of host names expected, got %s)" % _type_name(hosts)]}
+    report = {}
+    for host in hosts[:100000]:
+        name = _text(host)
+        try:
+            lines = _report_lines(hostvars[host])
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # a display never fails the run
+            lines = ["unreadable (%s)" % type(exc).__name__]
+        report[name] = [_cap(line) for line in lines]
+    return report
+
+
 class FilterModule:
     """Console summaries of a host's health and of a run."""
 
     def filters(self):
-        return {"health_summary": health_summary, "run_summary": run_summary}
+        return {"health_summary": health_summary, "health_report": health_report, "run_summary": run_summary}

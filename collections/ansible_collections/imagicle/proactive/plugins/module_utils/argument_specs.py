@@ -19,6 +19,8 @@ EVALUATE = dict(
     argument_spec=dict(
         facts_result=dict(type="dict"),
         health=dict(type="dict"),
+        collect=dict(type="dict"),
+        collect_only=dict(type="bool", default=False),
         detected_at=dict(type="str"),
         file_cases=dict(type="bool", default=True),
     ),

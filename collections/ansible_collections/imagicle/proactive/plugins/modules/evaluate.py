@@ -11,8 +11,8 @@ module: evaluate
 short_description: Turn a host's health facts into alarms with priorities and response deadlines
 version_added: 0.1.0
 description:
-  - Runs on the controller. Reads the host's C(imagicle_health) (from O(facts_result), O(health) or the
-    host's facts) and applies the rules catalogue to it; returns the alarms, also as the fact
+  - Runs on the controller. Reads the host's C(imagicle_health) (collected by O(collect), or from O(facts_result),
+    O(health) or the host's facts) and applies the rules catalogue to it; returns the alarms, also as the fact
     C(imagicle_alarms), and the host's eligibility for proactive support as C(imagicle_evaluation).
   - Each alarm has a priority (P1 to P4), a fingerprint that stays the same as long as the same condition
     holds, and a response deadline computed from the customer's plan and business calendar.
@@ -54,6 +54,25 @@ options:
     description:
       - The C(imagicle_health) facts to evaluate, when not taken from O(facts_result) or the host's facts.
     type: dict
+  collect:
+    description:
+      - Collect the facts first, in the same task - the options of M(imagicle.proactive.appsuite_facts), which runs
+        on the host over the task's connection; keys whose value is V(null) are left out (the module's default).
+        Its result is evaluated as O(facts_result) would be, and returned as RV(facts).
+      - One task per host instead of two - less controller work per host, and the alarms of each host are ready
+        (and its cases filed by the C(imagicle.proactive.cases) callback) as soon as that host answers, whatever the
+        other hosts of the run do. The role C(imagicle.proactive.health_check) works this way.
+      - A host that cannot be reached gives the alarm C(host_not_reporting); the task does not fail and is not
+        reported unreachable. How long an unreachable host is waited for is the connection's timeout
+        (C(ansible_ssh_timeout), C(timeout) in ansible.cfg).
+      - Ignored when O(facts_result) or O(health) is given.
+    type: dict
+  collect_only:
+    description:
+      - With O(collect), only collect - return the facts as RV(facts) (and the host's fact C(imagicle_health)), with no
+        alarm, no evaluation and nothing recorded in the state store; the cases callback files nothing for the task.
+    type: bool
+    default: false
   detected_at:
     description:
       - When the alarms are considered detected, ISO 8601 with a timezone. Defaults to now.
@@ -165,6 +184,12 @@ evaluation:
     plan: gold
     reporting: true
     eligibility: {eligible: false, reasons: ["plan basic has no proactive support"], consent: true}
+facts:
+  description:
+    - The result of M(imagicle.proactive.appsuite_facts) when O(collect) ran it (C(ansible_facts.imagicle_health),
+      C(failed), C(unreachable), C(msg)); its facts are also set as the host's fact C(imagicle_health).
+  returned: when O(collect) is given
+  type: dict
 msg:
   description: The alarms as readable lines.
   returned: always

@@ -141,16 +141,17 @@ class RunInput:
     customers: dict = field(default_factory=dict)
     evaluated: bool = False
 
-    def add(self, result, host_name: str) -> None:
-        """One ``evaluate`` task result (``alarms`` and ``evaluation``), of whatever shape it came."""
+    def add(self, result, host_name: str) -> str | None:
+        """One ``evaluate`` task result (``alarms`` and ``evaluation``), of whatever shape it came; the
+        eligible host it was about (None when nothing of it is filed)."""
         data = result if isinstance(result, dict) else {}
         evaluation = data.get("evaluation") if isinstance(data.get("evaluation"), dict) else {}
         if evaluation.get("file_cases") is False:
-            return  # a look at a host (playbook imagicle.proactive.explain), not a run that files cases
+            return None  # a look at a host (playbook imagicle.proactive.explain), not a run that files cases
         self.evaluated = True
         eligibility = evaluation.get("eligibility") if isinstance(evaluation.get("eligibility"), dict) else {}
         if not eligibility.get("eligible"):
-            return  # nothing about a host that is not eligible leaves the controller
+            return None  # nothing about a host that is not eligible leaves the controller
         host = str(evaluation.get("host") or host_name)
         self.evaluated_hosts.add(host)
         if isinstance(evaluation.get("customer"), str):
@@ -164,6 +165,34 @@ class RunInput:
         if isinstance(evaluation.get("notify"), dict):
             self.contacts[host] = evaluation["notify"]
         self.alarms.extend(alarm for alarm in data.get("alarms") or [] if isinstance(alarm, dict) and alarm.get("host") == host)
+        return host
+
+    def stands_alone(self, host: str) -> bool:
+        """Whether the cases of ``host`` can be planned before the other hosts of the run are evaluated.
+
+        Only the causes that join hosts need the others (see ``root_cause.py``): a host that did not
+        report (its HA peer's replication alarm is folded into its case), a replication alarm (its
+        peer may not report), a lost cloud (every host of the customer may have lost it). A host with
+        none of these in this run has its cases planned as soon as it is evaluated.
+        """
+        from ansible_collections.imagicle.proactive.plugins.plugin_utils import root_cause
+
+        if host not in self.checked_hosts:
+            return False
+        return not any(alarm.get("host") == host and root_cause.check_of(alarm) in root_cause.JOINING_CHECKS
+                       for alarm in self.alarms)
+
+    def part(self, host: str) -> "RunInput":
+        """The input of ``host`` alone (without its customer: no customer-level case moves on one host)."""
+        return RunInput(alarms=[alarm for alarm in self.alarms if alarm.get("host") == host],
+                        checked_hosts={host} & self.checked_hosts, evaluated_hosts={host} & self.evaluated_hosts,
+                        gaps=[gap for gap in self.gaps if gap.host == host],
+                        contacts={h: c for h, c in self.contacts.items() if h == host}, evaluated=self.evaluated)
+
+    def without(self, hosts: set) -> "RunInput":
+        """The input with the alarms of ``hosts`` left out: those hosts were planned already in this run,
+        and only their part in the causes that join hosts (reporting, measuring the cloud) still counts."""
+        return dataclasses.replace(self, alarms=[alarm for alarm in self.alarms if alarm.get("host") not in hosts])
 
 
 def page_content(alarm_or_record, content: dict) -> dict:
@@ -198,6 +227,8 @@ class RunReport:
     capped: int = 0
     pending: int = 0
     flapping: int = 0
+    # New and reopened cases planned so far in this run (what its caps count).
+    new_cases: int = 0
     oldest_undelivered: datetime | None = None
     stopped: str | None = None
     problems: list = field(default_factory=list)
@@ -809,7 +840,8 @@ def now_past(record: CaseRecord, now: datetime, window: timedelta) -> bool:
 
 def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetime, report: RunReport | None = None,
              notifications: Notifications | None = None, *, gaps: list | None = None, evaluated_hosts: set | None = None,
-             policy: Policy | None = None, customers: dict | None = None) -> RunReport:
+             policy: Policy | None = None, customers: dict | None = None, host: str | None = None,
+             planned_hosts: set | None = None) -> RunReport:
     """Reconcile this run's alarms with the case map; queue every action in the outbox.
 
     ``alarms`` are the dictionaries of ``imagicle.proactive.evaluate`` of the hosts evaluated in
@@ -821,6 +853,13 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     left alone: nothing about it leaves the controller. ``customers`` (host -> customer of each
     evaluated host) lets the alarms of a customer whose hosts all lost the cloud make one case;
     without it they are filed host by host (see ``root_cause.py`` for the causes that fold alarms).
+
+    A run plans in steps: ``host`` plans that one host as soon as it is evaluated (its alarms,
+    gaps and cases only; see :meth:`RunInput.stands_alone`), and the last step, with
+    ``planned_hosts`` (the hosts planned so far), the rest with the whole run in view: the
+    planned hosts count for the causes that join hosts (which of a customer's hosts reported and
+    measured the cloud) but their alarms, cases and streaks are not touched again. The caps on new
+    cases count over all the steps of a run (``report.new_cases``).
     """
     report = report or RunReport()
     notifications = notifications or Notifications()
@@ -830,11 +869,15 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     # One case per root cause: the alarms a cause explains are folded into the cause's case.
     from ansible_collections.imagicle.proactive.plugins.plugin_utils import root_cause
     causes = root_cause.fold(store, alarms, gaps, checked_hosts, evaluated, now, customers=customers,
-                             contacts=notifications.contacts)
+                             contacts=notifications.contacts, host=host)
     alarms, gaps, checked_hosts, evaluated = causes.alarms, causes.gaps, causes.checked_hosts, causes.evaluated_hosts
+    if planned_hosts:
+        gaps = [gap for gap in gaps if gap.host not in planned_hosts]
+        checked_hosts, evaluated = set(checked_hosts) - planned_hosts, set(evaluated) - planned_hosts
     notifications = dataclasses.replace(notifications, contacts=causes.contacts)
     report.suppressed += causes.suppressed
     planner = _Planner(store, backend, now, report, notifications, policy)
+    planner.opened_in_run = report.new_cases
     firing = {}
     # The most urgent first: the outbox sends oldest first, so a P1 is not queued behind P4s of
     # hosts that happened to answer earlier (and case numbers follow priority, then host); the
@@ -844,7 +887,7 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
     for alarm in ordered:
         firing.setdefault(alarm["fingerprint"], alarm)
     in_force = store.silences(active_at=now) if firing else []
-    planner.conditions = {condition.fingerprint: condition for condition in store.conditions()}
+    planner.conditions = {condition.fingerprint: condition for condition in store.conditions(host=host)}
 
     planned = []
     for fingerprint, alarm in firing.items():
@@ -873,9 +916,10 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
         planner.flood(RUN_FLOOD_CUSTOMER, RUN_FLOOD_HOST, planner.run_overflow, "more than %d new cases in one run"
                       % policy.max_new_per_run)
 
-    planner.replan_unfiled(firing)
+    if host is None:
+        planner.replan_unfiled(firing)
 
-    for record in store.cases(status="open"):
+    for record in store.cases(status="open", host=host):
         if record.fingerprint in firing:
             continue
         if record.rule == FLOOD_RULE:
@@ -898,7 +942,8 @@ def plan_run(store, alarms: list, checked_hosts: set, backend: str, now: datetim
         planner.cleared(record, "The condition no longer holds on %s (checked %s)."
                         % (_text(record.host, 80), now.strftime("%Y-%m-%d %H:%M UTC")))
     planner.forget_streaks(firing, checked_hosts, gaps)
-    if planner.conditions:
+    report.new_cases = planner.opened_in_run
+    if planner.conditions and host is None:
         # What is clear, not flapping and unchanged for the flap window (at least a day) is forgotten.
         store.prune_conditions(now - max(policy.flap_window, timedelta(days=1)))
     report.flapping += len(planner.flapping)
@@ -1024,21 +1069,22 @@ class _Keeper:
 
 def drain(store, backends: dict, now: datetime, report: RunReport | None = None, attempts_in_run: int = 3,
           backoff_seconds: float = 0.5, sleep=time.sleep, *, policy: Policy | None = None, lock=None,
-          send_seconds: float | None = None, clock=time.monotonic) -> RunReport:
+          send_seconds: float | None = None, clock=time.monotonic, down: set | None = None) -> RunReport:
     """Send the queued outbox items that are due, oldest first; bounded retries with backoff in this run.
 
     A backend that still fails after its retries (or refuses the credentials) is not tried again
     in this run: its items stay queued and go first at the next run. An item that fails waits
     ``policy.backoff`` before its next attempt. With ``lock`` (the held run lock) the lock is kept
     alive, and sending stops when it is lost; with ``send_seconds`` sending stops after that long.
-    Every call gets a deadline within the run's.
+    Every call gets a deadline within the run's. ``down`` (the backends that failed) carries over
+    between the calls of one run that sends in steps.
     """
     report = report or RunReport()
     policy = policy or Policy()
     started = clock()
     deadline = started + send_seconds if send_seconds is not None else None
     keeper = _Keeper(lock, clock, every=min(30.0, max(1.0, getattr(lock, "ttl_seconds", 900) / 4.0)))
-    down = set()
+    down = set() if down is None else down
     for item in store.pending(now, limit=100000):
         if deadline is not None and clock() >= deadline:
             report.stopped = ("the run's send deadline (%.0f s) passed; the rest of the outbox waits for the next run"

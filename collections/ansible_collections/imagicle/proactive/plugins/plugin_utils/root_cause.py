@@ -68,6 +68,9 @@ PEAK_CHECK = "capacity_peak_predicted"
 # Causes 4 and 5 of group(): (the check of the cause, the check of the alarms it covers on the same host and
 # subject, what a covered case is held by).
 SUCCESSORS = ((LOOP_CHECK, CRASH_CHECK, "the restart loop of %s"), (EXHAUSTED_CHECK, PEAK_CHECK, "the exhaustion of %s"))
+# The checks of the causes that join hosts (2 and 3 above): a host with such an alarm, or that did not
+# report, is planned with the whole run in view (cases.RunInput.stands_alone).
+JOINING_CHECKS = frozenset((NOT_REPORTING_CHECK, CLOUD_CHECK, REPLICATION_CHECK))
 MIN_CUSTOMER_HOSTS = 2
 CUSTOMER_HOST_SUFFIX = " (all hosts)"
 HOSTS_IN_SUMMARY = 10
@@ -461,9 +464,10 @@ def _told(store, record) -> dict | None:
 
 
 def fold(store, alarms: list, gaps: list, checked_hosts, evaluated_hosts, now: datetime, *, customers: dict | None = None,
-         contacts: dict | None = None) -> Folded:
-    """:func:`group` with what it needs from the store: the open cases, the silences in force, what the customer-level cases told."""
-    open_cases = store.cases(status="open")
+         contacts: dict | None = None, host: str | None = None) -> Folded:
+    """:func:`group` with what it needs from the store: the open cases (of ``host`` only, when the run plans that host
+    alone), the silences in force, what the customer-level cases told."""
+    open_cases = store.cases(status="open", host=host)
     in_force = store.silences(active_at=now)
     told = {}
     cause_rules = set()

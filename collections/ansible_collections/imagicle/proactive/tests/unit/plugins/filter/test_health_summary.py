@@ -14,6 +14,7 @@ from ansible_collections.imagicle.proactive.plugins.filter.health_summary import
     LINE_LIMIT,
     MAX_ITEMS,
     FilterModule,
+    health_report,
     health_summary,
     run_summary,
 )
@@ -59,7 +60,7 @@ def assert_clean(lines):
 
 
 def test_registered():
-    assert set(FilterModule().filters()) == {"health_summary", "run_summary"}
+    assert set(FilterModule().filters()) == {"health_summary", "health_report", "run_summary"}
 
 
 def test_a_healthy_host_from_the_registered_result_or_the_fact():
@@ -307,3 +308,58 @@ def test_the_summary_prints_every_section_of_the_facts_schema_once():
 
     printed = [name for name, dummy in SECTION_LINES]
     assert sorted(printed) == sorted(SCHEMA_SECTIONS)
+
+
+# --- health_report ---------------------------------------------------------------------------------
+
+def _evaluated(health, alarms, reporting=True):
+    evaluation = {"customer": "acme", "plan": "gold", "reporting": reporting, "eligibility": {"eligible": True}}
+    return {"ansible_facts": {"imagicle_health": health}, "imagicle_evaluation": evaluation, "imagicle_alarms": alarms}
+
+
+def test_health_report_gives_each_host_its_health_then_its_alarms():
+    alarm = {"priority": "P3", "rule": "disk_space", "subject": "/srv/appsuite", "summary": "/srv/appsuite is 96.0 % full",
+             "due": "2026-12-04T09:36:10Z", "response_calendar": "business"}
+    hostvars = {"ias-a": _evaluated(healthy_health(), [alarm]), "ias-b": _evaluated(healthy_health(), []),
+                "ias-c": _evaluated(healthy_health(), [], reporting=False), "ias-d": {"imagicle_health": healthy_health()},
+                "ias-e": {}}
+    report = health_report(hostvars, ["ias-a", "ias-b", "ias-c", "ias-d", "ias-e"])
+    assert list(report) == ["ias-a", "ias-b", "ias-c", "ias-d", "ias-e"]
+    assert report["ias-a"] == HEALTHY_LINES + [
+        "P3 disk_space [/srv/appsuite] /srv/appsuite is 96.0 % full (respond by 2026-12-04T09:36:10Z, business)"]
+    assert report["ias-b"] == HEALTHY_LINES + ["no alarm"]
+    # A host that did not report shows no stale facts (a fact cache may hold some), only that it did not report.
+    assert report["ias-c"] == ["health: no facts, the host did not report (see its alarm)", "no alarm"]
+    assert report["ias-d"] == HEALTHY_LINES + ["not evaluated (facts collected only)"]
+    assert report["ias-e"] == ["not evaluated (the check did not run for this host)"]
+
+
+class _Exploding(dict):
+    def get(self, key, default=None):
+        raise RuntimeError("templating failed")
+
+
+@pytest.mark.parametrize("hostvars, hosts", [
+    ({"h": _Exploding()}, ["h"]),
+    ({}, ["missing"]),
+    ({"h": {"imagicle_evaluation": "text", "imagicle_alarms": 3}}, ["h"]),
+    ({"h": {"imagicle_evaluation": {"reporting": True}, "imagicle_alarms": [None, "x"], "imagicle_health": [1]}}, "h"),
+    ({"h": {}}, 42),
+])
+def test_health_report_never_fails_and_gives_clean_lines(hostvars, hosts):
+    report = health_report(hostvars, hosts)
+    assert isinstance(report, dict) and report
+    for lines in report.values():
+        assert_clean(lines)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_health_report_makes_host_text_one_line(text):
+    alarm = {"priority": "P1", "rule": "voip_stack_crashed", "subject": text, "summary": text}
+    health = healthy_health()
+    health["release"]["version"] = text
+    report = health_report({"h\nforged": _evaluated(health, [alarm])}, ["h\nforged"])
+    for name, lines in report.items():
+        assert "\n" not in name
+        assert_clean(lines)
