@@ -29,8 +29,8 @@ on stdout and as JSON with the machine's description (``--output``).
 
 The simulator is the light one (``Testbed.start_simulators(light=True)``, profile
 tests/simulator/light_profile.yml) when the checkout has it, else the full one
-(playbooks/simulator.yml, profile inventories/demo/group_vars/simulator.yml), about 20 hosts of
-which fit in memory; ``--light`` or ``--full`` choose. ``make bench`` runs it with these
+(playbooks/simulator.yml, profile inventories/demo/group_vars/simulator.yml), for a few tens of
+hosts; ``--light`` or ``--full`` choose. ``make bench`` runs it with these
 defaults. Needs root (the test bed); it replaces any test bed that runs on the machine.
 """
 
@@ -193,7 +193,7 @@ def start_simulators(bed: Testbed, inventory: str, light: bool, env: dict) -> No
         starter = getattr(bed, "start_simulators", None)
         if starter is None:
             raise BenchError("the light simulator is not available: this checkout's tests/testbed/testbed.py has no "
-                             "Testbed.start_simulators; use --full (about 20 hosts fit) or a checkout that has it")
+                             "Testbed.start_simulators; use --full (a few tens of hosts) or a checkout that has it")
         starter(light=True)
         return
     for extra in ([], ["-e", "sim_action=clear", "-e", "sim_args=all"]):
@@ -469,7 +469,7 @@ def main(argv: list) -> int:
                                 "tests/simulator/light_profile.yml; the default when the checkout has both")
     simulator.add_argument("--full", dest="light", action="store_false",
                            help="the full simulator (playbooks/simulator.yml) and the demo's profile "
-                                "(inventories/demo/group_vars/simulator.yml); the default otherwise; about 20 hosts fit")
+                                "(inventories/demo/group_vars/simulator.yml); the default otherwise; for a few tens of hosts")
     parser.set_defaults(light=None)
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
