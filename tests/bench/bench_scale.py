@@ -61,7 +61,7 @@ for _path in (os.path.join(ROOT, "collections"), os.path.join(ROOT, "tests", "te
 # pylint: disable=wrong-import-position
 import bench_history  # noqa: E402
 from benchutil import sshd_cpu  # noqa: E402
-from testbed import Testbed, TestbedError  # noqa: E402
+from testbed import MAX_HOSTS, Testbed, TestbedError  # noqa: E402
 
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 ANSIBLE_CFG = os.path.join(ROOT, "ansible.cfg")
@@ -377,8 +377,13 @@ def run(sizes: list, runs: int = 3, warmup: int = 1, out: str | None = DEFAULT_O
     sizes = sorted(set(sizes))
     if not sizes or sizes[0] < 1 or runs < 1 or warmup < 0:
         raise BenchError("sizes must be at least 1 host, runs at least 1 and warm-up runs at least 0")
+    if sizes[-1] > MAX_HOSTS:
+        raise BenchError("the test bed has at most %d hosts: --sizes %d is too many" % (MAX_HOSTS, sizes[-1]))
     if light is None:
         light = light_available()
+    elif light and not light_available():
+        raise BenchError("the light simulator is not in this checkout (it needs Testbed.start_simulators in "
+                         "tests/testbed/testbed.py and the profile %s): use --full" % os.path.relpath(PROFILES["light"], ROOT))
     profile_path = PROFILES["light" if light else "full"]
     profile = load_profile(profile_path)
     settings = ansible_settings()
@@ -392,8 +397,10 @@ def run(sizes: list, runs: int = 3, warmup: int = 1, out: str | None = DEFAULT_O
         env = ansible_env(state_dir, os.path.join(work, "state.sqlite"))
         result["machine"] = describe_machine(env)
         started = time.monotonic()
+        brought_up = False
         try:
             log("bringing up %d test-bed hosts ..." % sizes[-1])
+            brought_up = True  # up replaces any bed that runs: from here on, down at the end
             all_hosts = bed.up(sizes[-1])
             whole = os.path.join(work, "inventory-all.yml")
             write_inventory(whole, all_hosts, all_hosts, profile, state_dir)
@@ -438,7 +445,7 @@ def run(sizes: list, runs: int = 3, warmup: int = 1, out: str | None = DEFAULT_O
         finally:
             result["machine"]["load_average_at_end"] = list(os.getloadavg())
             result["seconds"] = round(time.monotonic() - started, 1)
-            if not keep_bed:
+            if brought_up and not keep_bed:
                 bed.down()
     if out:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
