@@ -56,9 +56,12 @@ test: setup-test
 sanity units pytest integration molecule lint: setup-test
 	@bash scripts/test.sh $@
 
+# The scheduled check (playbooks/proactive_check.yml) against ansible.builtin.setup on 10, 50, 100 and
+# 200 test-bed hosts, interleaved, three rounds (its reduced form, 3 hosts x 1 round, is part of
+# `make test`). Replaces any running test bed and tears it down at the end. Results:
+# tests/output/bench_scale.json; see docs/benchmarks.md.
 bench: setup-test
-	@bash scripts/demo.sh up
-	python tests/bench/bench_facts.py
+	python tests/bench/bench_scale.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS))
 
 # One evaluation round of 1,000 hosts with and without their metric history (30 days of it in the
 # state store), on SQLite and on a private PostgreSQL cluster (its reduced form, 20 hosts x 2 days,

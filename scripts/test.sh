@@ -36,11 +36,23 @@ run_units() {
 # simulator and Alertmanager on free loopback ports) run beside the others, each group in its
 # own pytest; each must run tests and both must pass.
 LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/simulator tests/paging)
+# The files in those directories that use the test bed (the scale benchmark's reduced form): they
+# run with the others, not beside them.
+TESTBED_FILES=(tests/bench/test_bench_scale.py)
 run_pytest() {
-  local ignore=() dir local_pid local_rc main_rc
-  for dir in "${LOCAL_TESTS[@]}"; do ignore+=(--ignore="$dir"); done
-  python -m pytest "${LOCAL_TESTS[@]}" -p no:cacheprovider -q -rs --durations=15 --junitxml="$RESULTS/pytest-local.xml" \
-    >"$RESULTS/pytest-local.log" 2>&1 &
+  local ignore=() local_ignore=() dir file local_pid local_rc main_rc
+  for file in "${TESTBED_FILES[@]}"; do local_ignore+=(--ignore="$file"); done
+  for dir in "${LOCAL_TESTS[@]}"; do
+    if printf '%s\n' "${TESTBED_FILES[@]}" | grep -q "^$dir/"; then
+      for file in "$dir"/test_*.py; do
+        [[ " ${TESTBED_FILES[*]} " == *" $file "* ]] || ignore+=(--ignore="$file")
+      done
+    else
+      ignore+=(--ignore="$dir")
+    fi
+  done
+  python -m pytest "${LOCAL_TESTS[@]}" "${local_ignore[@]}" -p no:cacheprovider -q -rs --durations=15 \
+    --junitxml="$RESULTS/pytest-local.xml" >"$RESULTS/pytest-local.log" 2>&1 &
   local_pid=$!
   python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --durations=25 --junitxml="$RESULTS/pytest.xml"
   main_rc=$?

@@ -25,7 +25,6 @@ or ``scripts/demo.sh up``). Usage: ``python tests/bench/bench_facts.py [--runs N
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -34,8 +33,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# pylint: disable=wrong-import-position
+from benchutil import host_namespaces, sshd_cpu  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STATE_DIR = os.environ.get("IMAGICLE_TESTBED_STATE_DIR", "/var/tmp/imagicle-testbed")
 
 PLAYBOOKS = {
     "appsuite_facts": """
@@ -56,39 +59,6 @@ PLAYBOOKS = {
       ansible.builtin.setup:
 """,
 }
-
-
-def host_namespaces() -> list:
-    """The network namespace of each test-bed host."""
-    with open(os.path.join(STATE_DIR, "state.json"), encoding="utf-8") as handle:
-        state = json.load(handle)
-    if not state.get("hosts"):
-        raise SystemExit("the test bed is not up: run scripts/demo.sh up first")
-    return [host["netns"] for host in state["hosts"]]
-
-
-def sshd_cpu(namespaces: list) -> float:
-    """CPU seconds that the hosts' sshd processes have collected from their finished children.
-
-    Every command Ansible runs on a host (the module's Python, its shell) is a child of an
-    sshd process of that host, which reaps it: the children CPU time (cutime + cstime) of
-    all sshd processes in the host's namespace grows by exactly what the run cost the host.
-    """
-    total = 0
-    for netns in namespaces:
-        pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
-                              check=False).stdout.split()
-        for pid in pids:
-            try:
-                with open("/proc/%s/stat" % pid, encoding="ascii") as handle:
-                    head, tail = handle.read().rsplit(")", 1)
-            except OSError:
-                continue
-            if not head.endswith("(sshd"):
-                continue
-            fields = tail.split()
-            total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16, 17 of stat)
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_once(playbook: str, namespaces: list) -> dict:
