@@ -45,6 +45,7 @@ GUIDES = [
     ("docs/mail.md", "mail"),
     ("docs/state-store.md", "state_store"),
     ("docs/scheduling.md", "scheduling"),
+    ("docs/scale.md", "scale"),
     ("docs/awx.md", "awx"),
     (COLLECTION + "/docs/facts-schema.md", "facts_schema"),
 ]

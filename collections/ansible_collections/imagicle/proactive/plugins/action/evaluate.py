@@ -11,7 +11,9 @@ from ansible.errors import AnsibleConnectionFailure
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.argument_specs import EVALUATE
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
+    FACTS_VARIABLES,
     SettingsError,
+    collect_options,
     evaluate_host,
     host_settings,
     summary_lines,
@@ -70,7 +72,13 @@ class ActionModule(SpecAction):
         facts_result = args.get("facts_result")
         collected = None
         if args.get("collect") is not None and facts_result is None and health is None:
-            facts_result = collected = self._collect(args["collect"], task_vars)
+            host_options = {name: self._templar.template(task_vars[name]) for name in FACTS_VARIABLES if name in task_vars}
+            try:
+                options = collect_options(host, args["collect"], host_options)
+            except SettingsError as exc:
+                result.update(failed=True, msg=str(exc))
+                return result
+            facts_result = collected = self._collect(options, task_vars)
             if args["collect_only"]:
                 result.update(changed=False, facts=collected, ansible_facts=collected.get("ansible_facts") or {},
                               evaluation={"host": host, "file_cases": False}, msg=[])
@@ -120,9 +128,8 @@ class ActionModule(SpecAction):
         return result
 
     def _collect(self, options: dict, task_vars: dict) -> dict:
-        """Run appsuite_facts on the host with ``options`` (None values left out); an unreachable host is a result
-        saying so, as a task with ignore_unreachable registers it."""
-        options = {key: value for key, value in options.items() if value is not None}
+        """Run appsuite_facts on the host with ``options``; an unreachable host is a result saying so, as a task
+        with ignore_unreachable registers it."""
         try:
             collected = self._execute_module(module_name=FACTS_MODULE, module_args=options, task_vars=task_vars)
         except AnsibleConnectionFailure as exc:

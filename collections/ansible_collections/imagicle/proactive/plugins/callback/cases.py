@@ -625,9 +625,10 @@ class CallbackModule(CallbackBase):
 class _Filer:
     """Plans and sends the run's cases in a thread of its own, host by host as they are evaluated, then the rest.
 
-    The thread holds the state store's run lock from the first host to the end of the run; the
-    main thread only hands it hosts (with their part of the run's input) and, at the end, the
-    whole input. Whatever it raises is raised again by :meth:`finish`, in the main thread.
+    Each step (the hosts handed over since the last one; the rest of the run at its end) holds the
+    state store's run lock while it plans and sends; the main thread only hands it hosts (with
+    their part of the run's input) and, at the end, the whole input. Whatever it raises is raised
+    again by :meth:`finish`, in the main thread.
     """
 
     def __init__(self, callback: CallbackModule):
@@ -673,35 +674,50 @@ class _Filer:
                            lock=lock, send_seconds=left, down=self.down)
         self.sent_seconds += time.monotonic() - started
 
+    def _lock(self, store, report=None):
+        return case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % self.callback.playbook,
+                                     wait_seconds=float(self.options["lock_wait_seconds"]),
+                                     ttl_seconds=int(self.options["lock_ttl_seconds"]), report=report)
+
+    def _next_hosts(self) -> list:
+        """The hosts handed over so far (waiting for the first), the end of the run last: [(host, part)]."""
+        waiting = [self.queue.get()]
+        while waiting[-1][0] is not None:
+            try:
+                waiting.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return waiting
+
     def _work(self) -> None:
         try:
-            callback = self.callback
             with open_store(self.options["store"]) as store:
-                with case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % callback.playbook,
-                                           wait_seconds=float(self.options["lock_wait_seconds"]),
-                                           ttl_seconds=int(self.options["lock_ttl_seconds"]), report=self.report) as lock:
-                    backends = callback._backends(store)
-                    # While the run's own flood case is open, the run is planned as a whole, so that its cap holds.
-                    flood = store.get_case(case_manager.flood_fingerprint(case_manager.RUN_FLOOD_CUSTOMER,
-                                                                          case_manager.RUN_FLOOD_HOST))
-                    one_by_one = flood is None or flood.status != "open"
-                    keeper_every = min(30.0, max(1.0, float(self.options["lock_ttl_seconds"]) / 4.0))
-                    while True:
-                        try:
-                            host, part = self.queue.get(timeout=keeper_every)
-                        except queue.Empty:
-                            lock.refresh()  # the run is still evaluating its hosts
-                            continue
-                        if host is None:
-                            break
-                        if not one_by_one or self.report.new_cases >= self.settings["policy"].max_new_per_run:
-                            continue  # planned with the rest at the end
-                        now = datetime.now(timezone.utc)
-                        self._plan(store, part, now, host=host)
-                        self.planned.add(host)
-                        self._send(store, backends, lock, now)
+                backends = self.callback._backends(store)
+                # While the run's own flood case is open, the run is planned as a whole, so that its cap holds.
+                flood = store.get_case(case_manager.flood_fingerprint(case_manager.RUN_FLOOD_CUSTOMER,
+                                                                      case_manager.RUN_FLOOD_HOST))
+                one_by_one = flood is None or flood.status != "open"
+                run = None
+                while run is None:
+                    hosts = self._next_hosts()
+                    if hosts[-1][0] is None:
+                        run = hosts.pop()[1]
+                    if not hosts or not one_by_one or self.report.new_cases >= self.settings["policy"].max_new_per_run:
+                        continue  # planned with the rest at the end
+                    # The run lock is held for each step only, so that runs against the same store (the slices
+                    # of an AWX job) take turns host by host instead of waiting for each other's end.
+                    try:
+                        with self._lock(store) as lock:
+                            now = datetime.now(timezone.utc)
+                            for host, part in hosts:
+                                self._plan(store, part, now, host=host)
+                                self.planned.add(host)
+                            self._send(store, backends, lock, now)
+                    except StoreLocked:
+                        continue  # busy past lock_wait_seconds: these hosts are planned at the end
+                with self._lock(store, report=self.report) as lock:
                     now = datetime.now(timezone.utc)
-                    self._plan(store, part.without(self.planned), now)
+                    self._plan(store, run.without(self.planned), now)
                     self._send(store, backends, lock, now)
                     self.outcome = (self.report, case_manager.undelivered_lines(store, now))
         except BaseException as exc:  # pylint: disable=broad-except  # raised again in the main thread by finish()

@@ -56,9 +56,13 @@ options:
     type: dict
   collect:
     description:
-      - Collect the facts first, in the same task - the options of M(imagicle.proactive.appsuite_facts), which runs
-        on the host over the task's connection; keys whose value is V(null) are left out (the module's default).
-        Its result is evaluated as O(facts_result) would be, and returned as RV(facts).
+      - Collect the facts first, in the same task, with M(imagicle.proactive.appsuite_facts), which runs on the host
+        over the task's connection. Its result is evaluated as O(facts_result) would be, and returned as RV(facts).
+      - The value is the base of the module's options (a profile - what every server installed the same way shares,
+        the role passes C(imagicle_profile)). Over it go the host's own C(imagicle_<option>) inventory variables (for
+        example C(imagicle_processes), C(imagicle_database)), a mapping merged key by key, recursively. An option set by
+        neither is left to the module's default. A mapping option that is not a mapping fails the task naming the
+        variable.
       - One task per host instead of two - less controller work per host, and the alarms of each host are ready
         (and its cases filed by the C(imagicle.proactive.cases) callback) as soon as that host answers, whatever the
         other hosts of the run do. The role C(imagicle.proactive.health_check) works this way.

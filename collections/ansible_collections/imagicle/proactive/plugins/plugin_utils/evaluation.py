@@ -171,6 +171,52 @@ def host_settings(host: str, variables: dict) -> HostSettings:
     )
 
 
+# The options of appsuite_facts that a host's inventory gives as imagicle_<option>: values, then mappings
+# (merged key by key over the profile's).
+FACTS_VALUES = ("gather_subset", "gather_timeout", "cpu_interval", "state_dir", "processes")
+FACTS_MAPPINGS = ("disks", "database", "webserver", "webapi", "capacity", "events", "replication", "cloud", "release")
+FACTS_VARIABLES = tuple("imagicle_" + name for name in FACTS_VALUES + FACTS_MAPPINGS)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` key by key, mappings recursively (Ansible's ``combine(recursive=true)``)."""
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def collect_options(host: str, base, variables: dict) -> dict:
+    """The options of appsuite_facts for ``host``: each its ``imagicle_<option>`` variable, over the option of
+    ``base`` (the profile: what every server installed the same way shares), a mapping merged key by key; an
+    option set by neither is left out (a mapping option is an empty mapping), so the module's default applies.
+
+    Raises SettingsError naming the variable when a mapping option is not a mapping.
+    """
+    if base is None:
+        base = {}
+    if not isinstance(base, dict):
+        raise SettingsError("host %s: imagicle_profile must be a mapping of appsuite_facts options, got %s"
+                            % (host, type_name(base)))
+    options = {}
+    for name in FACTS_VALUES:
+        value = variables.get("imagicle_" + name)
+        value = base.get(name) if value is None else value
+        if value is not None:
+            options[name] = value
+    for name in FACTS_MAPPINGS:
+        merged = {}
+        for where, value in (("imagicle_profile.%s" % name, base.get(name)), ("imagicle_" + name, variables.get("imagicle_" + name))):
+            if value is None or value == {}:
+                continue
+            if not isinstance(value, dict):
+                raise SettingsError("host %s: %s must be a mapping of the appsuite_facts option %s, got %s"
+                                    % (host, where, name, type_name(value)))
+            merged = _merged(merged, value)
+        options[name] = merged
+    return options
+
+
 def reporting_problem(facts_result, health) -> str | None:
     """Why the host gave no usable facts this run, or None when it did."""
     if isinstance(facts_result, dict):

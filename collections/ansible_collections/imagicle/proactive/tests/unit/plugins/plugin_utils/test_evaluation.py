@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.imagicle.proactive.plugins.plugin_utils import evaluation
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation import (
     SettingsError,
     evaluate_host,
@@ -185,3 +187,36 @@ def test_malformed_settings_name_the_variable_and_key(changes, words):
         settings(**changes)
     for word in words:
         assert word in str(info.value)
+
+
+# --- the options of appsuite_facts from the profile and the host's variables -------------------------
+
+def test_collect_options_merge_the_host_s_variables_over_the_profile():
+    profile = {"processes": [{"id": "voip", "name": "ias-voip"}], "cpu_interval": 0.5,
+               "database": {"engine": "sqlite", "path": "/srv/db.sqlite", "connect_timeout": 5},
+               "webapi": {"url": "https://127.0.0.1/", "endpoints": {"qme": "/q", "ivr": "/i"}}, "unknown": 1}
+    variables = {"imagicle_database": {"max_size_mb": 1024, "connect_timeout": 9},
+                 "imagicle_webapi": {"password": "s3cret", "endpoints": {"ivr": "/ivr2"}},
+                 "imagicle_processes": [{"id": "own", "name": "own"}], "imagicle_gather_timeout": 20}
+    options = evaluation.collect_options("ias-a", profile, variables)
+    assert options == {
+        "gather_timeout": 20, "cpu_interval": 0.5, "processes": [{"id": "own", "name": "own"}],
+        "database": {"engine": "sqlite", "path": "/srv/db.sqlite", "connect_timeout": 9, "max_size_mb": 1024},
+        "webapi": {"url": "https://127.0.0.1/", "endpoints": {"qme": "/q", "ivr": "/ivr2"}, "password": "s3cret"},
+        "disks": {}, "webserver": {}, "capacity": {}, "events": {}, "replication": {}, "cloud": {}, "release": {},
+    }
+    assert profile["database"] == {"engine": "sqlite", "path": "/srv/db.sqlite", "connect_timeout": 5}  # not changed
+
+
+def test_collect_options_without_profile_or_variables_leave_every_default_to_the_module():
+    assert evaluation.collect_options("ias-a", None, {}) == {name: {} for name in evaluation.FACTS_MAPPINGS}
+
+
+@pytest.mark.parametrize("base, variables, named", [
+    ("text", {}, "imagicle_profile"),
+    ({"disks": ["/"]}, {}, "imagicle_profile.disks"),
+    ({}, {"imagicle_events": "all"}, "imagicle_events"),
+])
+def test_collect_options_name_the_variable_that_is_not_a_mapping(base, variables, named):
+    with pytest.raises(evaluation.SettingsError, match="host ias-a: %s must be a mapping" % re.escape(named)):
+        evaluation.collect_options("ias-a", base, variables)
