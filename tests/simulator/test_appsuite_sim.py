@@ -237,11 +237,11 @@ def test_portal_and_certificate(suite):
 
 
 @pytest.mark.parametrize("path", [RECORDINGS, QME, IVR])
-def test_webapi_needs_basic_auth(suite, path):
-    for auth in (False, ("proactive", "wrong"), ("someone", suite.creds["password"])):
-        code, headers, _, _ = suite.get(path, auth=auth)
+def test_webapi_needs_basic_auth(full_suite, path):
+    for auth in (False, ("proactive", "wrong"), ("someone", full_suite.creds["password"])):
+        code, headers, _, _ = full_suite.get(path, auth=auth)
         assert code == 401 and headers["WWW-Authenticate"].startswith("Basic")
-    assert suite.get(path)[0] == 200
+    assert full_suite.get(path)[0] == 200
 
 
 def test_webapi_idle_answers(suite):
@@ -251,8 +251,8 @@ def test_webapi_idle_answers(suite):
     assert stats["callsBeingServed"] == 0 and stats["availableChannels"] == 10
 
 
-def test_cloud_stand_in(suite):
-    assert suite.cloud_get() == (200, {"message": "successfully connected!"})
+def test_cloud_stand_in(full_suite):
+    assert full_suite.cloud_get() == (200, {"message": "successfully connected!"})
 
 
 # ---------------------------------------------------------------- process faults
@@ -532,11 +532,30 @@ def test_fill_disk_and_clear(small_fs, mode):
         stop_and_check(root)
 
 
-def test_fill_disk_refuses_a_large_real_disk(suite):
-    st = os.statvfs(suite.root)
+def test_fill_disk_refuses_a_large_real_disk(full_suite):
+    st = os.statvfs(full_suite.root)
     need = st.f_blocks * st.f_frsize * 0.99 - (st.f_blocks - st.f_bfree) * st.f_frsize
     if need <= 2 * 1024 ** 3:
         pytest.skip("the filesystem under the test directory is small: fill-disk would really fill it")
-    done = sim(suite.root, "fault", "fill-disk", "99", check=False)
+    done = sim(full_suite.root, "fault", "fill-disk", "99", check=False)
     assert done.returncode == 1 and ("refusing" in done.stderr or "cannot fill" in done.stderr)
-    assert not (suite.root / ".fill-disk.bin").exists() and "fill-disk" not in status(suite.root)["faults"]
+    assert not (full_suite.root / ".fill-disk.bin").exists() and "fill-disk" not in status(full_suite.root)["faults"]
+
+
+# ---------------------------------------------------------------- the light mode's facts profile
+def test_light_profile_is_the_demo_profile_with_the_one_process():
+    yaml = pytest.importorskip("yaml")
+    repo = Path(__file__).resolve().parents[2]
+    demo = yaml.safe_load((repo / "inventories" / "demo" / "group_vars" / "simulator.yml").read_text())
+    light = yaml.safe_load(Path(__file__).with_name("light_profile.yml").read_text())
+    demo, profile = demo["imagicle_profile"], light["imagicle_profile"]
+    assert set(profile) == set(demo)
+    for section in set(demo) - {"processes", "webapi"}:
+        assert profile[section] == demo[section], section
+    # webapi: the demo's, plus the account (the demo gives it in group_vars/appsuite.yml)
+    assert {k: v for k, v in profile["webapi"].items() if k not in ("username", "password")} == demo["webapi"]
+    assert profile["webapi"]["username"] == "proactive" and "webapi-password" in profile["webapi"]["password"]
+    # the one process of the light mode, under the name the simulator gives it
+    sim_source = SIM.read_text()
+    assert [item["name"] for item in profile["processes"]] == ["ias-sim"]
+    assert 'SUPERVISOR = "ias-sim"' in sim_source
