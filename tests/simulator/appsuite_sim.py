@@ -6,34 +6,35 @@
 
 A stand-in: every process name, path and port here is a default of this project, not a fact
 about the real product (whose internals are not public). See README.md next to this file.
+
+Modules that only the command line or a fault needs (argparse, sqlite3, subprocess, random,
+uuid, ...) are imported where they are used: the long-running processes stay small.
 """
 from __future__ import annotations
 
-import argparse
-import base64
 import datetime
-import email.utils
-import http.client
+import hmac
 import json
 import os
-import random
-import secrets
+import select
 import signal
 import socket
-import sqlite3
-import ssl
-import subprocess
 import sys
 import threading
 import time
-import traceback
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
+    import subprocess
 
 APPS = {"voip": "ias-voip", "recorder": "ias-recorder", "qme": "ias-qme", "ivr": "ias-ivr",
         "analytics": "ias-analytics", "web": "ias-web"}
 WEB = "ias-web"
-SUPERVISOR = "ias-sim"
+SUPERVISOR = "ias-sim"  # the supervisor of the full mode; the one process of the light mode
+# Faults that act on a separate application process: refused in light mode.
+PROCESS_FAULTS = ("crash-voip", "crash-app", "restart-app")
 CRASHABLE = ("recorder", "qme", "ivr", "analytics")
 CAPACITY_APPS = ("call_recording", "advanced_queuing", "ivr")
 SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
@@ -192,6 +193,7 @@ def port_open(port: int) -> bool:
 
 def run_cmd(cmd: list) -> None:
     """Run a helper program; SimError with its stderr on failure."""
+    import subprocess  # pylint: disable=import-outside-toplevel
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
@@ -203,6 +205,7 @@ def run_cmd(cmd: list) -> None:
 # ---------------------------------------------------------------- layout
 def parse_licensed(text: str) -> dict:
     """call_recording=8,advanced_queuing=10,ivr=4 -> dict (unnamed apps keep their defaults)."""
+    import argparse  # pylint: disable=import-outside-toplevel
     licensed = {"call_recording": 8, "advanced_queuing": 10, "ivr": 4}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, value = item.partition("=")
@@ -215,6 +218,7 @@ def parse_licensed(text: str) -> dict:
 
 def make_certs(root: str, host: str, days: int, san_ips: tuple = ()) -> None:
     """A CA (tls/ca.pem) and a server certificate signed by it (tls/server.pem + server.key)."""
+    import secrets  # pylint: disable=import-outside-toplevel
     tls = p(root, "tls")
     ext = p(tls, "server.ext")
     with open(ext, "w", encoding="ascii") as fh:
@@ -241,6 +245,9 @@ def make_certs(root: str, host: str, days: int, san_ips: tuple = ()) -> None:
 
 def make_db(root: str) -> None:
     """db/appsuite.sqlite with a recordings table of about 100 KB and an empty filler table."""
+    import random  # pylint: disable=import-outside-toplevel
+    import sqlite3  # pylint: disable=import-outside-toplevel
+    import uuid  # pylint: disable=import-outside-toplevel
     con = sqlite3.connect(p(root, "db", "appsuite.sqlite"))
     try:
         with con:
@@ -274,6 +281,7 @@ def write_replication(root: str, cfg: dict, faults: dict) -> None:
 
 def prepare(root: str, args) -> dict:
     """Create or refresh the layout under root; returns the configuration (sim.json)."""
+    import secrets  # pylint: disable=import-outside-toplevel
     for sub in ("db", "logs", "tls", "ha", "run"):
         os.makedirs(p(root, sub), exist_ok=True)
     old = read_json(p(root, "sim.json"), {}) or {}
@@ -281,7 +289,8 @@ def prepare(root: str, args) -> dict:
            "release": args.release, "db_limit_mb": args.db_limit_mb,
            "db_limit_bytes": int(args.db_limit_mb * 1024 * 1024), "peer": args.peer,
            "cert_days": args.cert_days, "webapi_user": args.webapi_user, "licensed": args.licensed,
-           "heartbeat_seconds": args.heartbeat, "san_ips": list(args.san_ip or [])}
+           "heartbeat_seconds": args.heartbeat, "san_ips": list(args.san_ip or []),
+           "mode": "light" if args.light else "full"}
     tls_files = [p(root, "tls", name) for name in ("ca.pem", "server.pem", "server.key")]
     if (not all(map(os.path.exists, tls_files)) or old.get("hostname") != cfg["hostname"]
             or old.get("cert_days") != cfg["cert_days"] or old.get("san_ips") != cfg["san_ips"]):
@@ -332,6 +341,7 @@ def iso_duration(seconds: int) -> str:
 
 def fake_person(i: int) -> dict:
     """A made-up caller with a realistic-looking Italian phone number (stable per index)."""
+    import random  # pylint: disable=import-outside-toplevel
     rng = random.Random(1000 + i)
     return {"firstName": FIRST[i % len(FIRST)], "lastName": LAST[(3 * i + 1) % len(LAST)],
             "phoneNumber": f"+39 0{rng.choice((2, 6, 11, 51))} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"}
@@ -339,6 +349,8 @@ def fake_person(i: int) -> dict:
 
 def api_payload(kind: str, busy: int, since: float, licensed: int):
     """The JSON body of one Web API endpoint with `busy` channels in use."""
+    import random  # pylint: disable=import-outside-toplevel
+    import uuid  # pylint: disable=import-outside-toplevel
     now = time.time()
     started = [since - 30 * i for i in range(busy)]
     stamp = [datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -390,9 +402,11 @@ class WebHandler(JsonHandler):
         return "ias-web"
 
     def date_time_string(self, timestamp=None) -> str:
+        import email.utils  # pylint: disable=import-outside-toplevel
         return email.utils.formatdate((timestamp or time.time()) + self.skew, usegmt=True)
 
     def authorized(self) -> bool:
+        import base64  # pylint: disable=import-outside-toplevel
         creds = read_json(p(self.root, "webapi.json"), {}) or {}
         expected = f"{creds.get('username', '')}:{creds.get('password', '')}".encode()
         given = self.headers.get("Authorization", "")
@@ -402,7 +416,7 @@ class WebHandler(JsonHandler):
             decoded = base64.b64decode(given[6:].strip(), validate=True)
         except ValueError:
             return False
-        return bool(creds.get("password")) and secrets.compare_digest(decoded, expected)
+        return bool(creds.get("password")) and hmac.compare_digest(decoded, expected)
 
     def do_GET(self) -> None:
         faults = load_faults(self.root, safe=True)
@@ -436,7 +450,10 @@ class WebHandler(JsonHandler):
 
 
 class TLSServer(ThreadingHTTPServer):
-    """A threading HTTP server doing the TLS handshake in the request thread."""
+    """A threading HTTP server doing the TLS handshake in the request thread.
+
+    One short-lived daemon thread per connection, not kept once it is done.
+    """
 
     daemon_threads = True
     context = None
@@ -444,7 +461,7 @@ class TLSServer(ThreadingHTTPServer):
     def finish_request(self, request, client_address) -> None:
         try:
             tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
+        except OSError:  # ssl.SSLError is an OSError
             request.close()
             return
         try:
@@ -453,13 +470,19 @@ class TLSServer(ThreadingHTTPServer):
             tls.close()
 
 
-def web_main(root: str, cfg: dict, ppid: int) -> int:
-    """ias-web: HTTPS on 0.0.0.0:https_port with the certificate from tls/."""
+def web_server(root: str, cfg: dict) -> TLSServer:
+    """The HTTPS server of ias-web on 0.0.0.0:https_port, with the certificate from tls/."""
+    import ssl  # pylint: disable=import-outside-toplevel
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(p(root, "tls", "server.pem"), p(root, "tls", "server.key"))
     WebHandler.root, WebHandler.cfg = root, cfg
     TLSServer.context = context
-    server = TLSServer(("0.0.0.0", int(cfg["https_port"])), WebHandler)
+    return TLSServer(("0.0.0.0", int(cfg["https_port"])), WebHandler)
+
+
+def web_main(root: str, cfg: dict, ppid: int) -> int:
+    """ias-web: the HTTPS server, leaving when the supervisor is gone."""
+    server = web_server(root, cfg)
 
     def orphan_watch() -> None:
         while os.getppid() == ppid:
@@ -500,20 +523,26 @@ def sync_cloud(cloud, port: int, cut: bool, state: dict):
     return cloud
 
 
-def spawn(root: str, name: str) -> subprocess.Popen:
-    """Start one application process; argv[0] (and so the cmdline) is its name.
+def named_env() -> dict:
+    """The environment for running this Python under a made-up argv[0].
 
     With a made-up argv[0] Python cannot locate its standard library: PYTHONHOME tells it.
     """
     home = sys.base_prefix if sys.base_prefix == sys.base_exec_prefix \
         else f"{sys.base_prefix}:{sys.base_exec_prefix}"
+    return dict(os.environ, PYTHONHOME=home)
+
+
+def spawn(root: str, name: str) -> subprocess.Popen:
+    """Start one application process; argv[0] (and so the cmdline) is its name."""
+    import subprocess  # pylint: disable=import-outside-toplevel
     return subprocess.Popen([name, os.path.abspath(__file__), "app", name, "--root", root],
-                            executable=sys.executable, stdin=subprocess.DEVNULL,
-                            env=dict(os.environ, PYTHONHOME=home))
+                            executable=sys.executable, stdin=subprocess.DEVNULL, env=named_env())
 
 
 def stop_child(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     """Signal a child and wait for it (SIGKILL after 3 s)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
     try:
         proc.send_signal(sig)
         proc.wait(3)
@@ -523,29 +552,56 @@ def stop_child(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 
 def supervise(root: str) -> None:
-    """Keep one process per app running, honour the faults, stop everything on SIGTERM."""
+    """Keep one process per app running, honour the faults, stop everything on SIGTERM.
+
+    In light mode (sim.json "mode": "light") nothing is spawned: this one process serves the
+    HTTPS portal and Web API itself (the same server as ias-web) and writes the heartbeats of
+    every app, besides the cloud stand-in it serves in both modes.
+    """
     set_proc_name(SUPERVISOR)
     cfg = load_cfg(root)
+    light = cfg.get("mode") == "light"
     write_pid(root, "supervisor", os.getpid())
     flags = {"stop": False, "reload": True}
     signal.signal(signal.SIGTERM, lambda *_: flags.update(stop=True))
     signal.signal(signal.SIGINT, lambda *_: flags.update(stop=True))
     signal.signal(signal.SIGHUP, lambda *_: flags.update(reload=True))
+    # A signal also writes a byte to this pipe: the loop's wait ends at once, not at the next tick.
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
     children, last_spawn, expected, restart, state = {}, {}, set(), set(), {}
-    cloud, faults, next_reload = None, {}, 0.0
-    print(f"{now_iso()} supervisor {os.getpid()} started for {root}", flush=True)
+    cloud, faults, next_reload, web, next_beat = None, {}, 0.0, None, 0.0
+    tick = 1.0 if light else 0.2
+    if light:
+        web = web_server(root, cfg)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        for name in APPS.values():
+            log_event(root, "INFO", name, f"service started (pid {os.getpid()}, light mode)")
+        interval = float(cfg.get("heartbeat_seconds") or 20)
+        next_beat = time.monotonic() + interval
+    print(f"{now_iso()} supervisor {os.getpid()} started for {root}{' (light mode)' if light else ''}", flush=True)
     while not flags["stop"]:
         if flags["reload"] or time.monotonic() >= next_reload:
             flags["reload"], next_reload = False, time.monotonic() + 1.0
             faults = load_faults(root, safe=True)
-            for name in APPS.values():
+            for name in () if light else APPS.values():
                 request = p(root, "run", f"{name}.restart")
                 if os.path.exists(request):
                     os.remove(request)
                     restart.add(name)
         held = held_down(faults)
         cloud = sync_cloud(cloud, int(cfg["cloud_port"]), "cut-cloud" in faults, state)
-        for name in APPS.values():
+        if light and time.monotonic() >= next_beat:
+            next_beat += interval
+            try:
+                for name in APPS.values():
+                    if name != WEB:
+                        log_event(root, "INFO", name, "service running normally")
+            except OSError as exc:
+                print(f"cannot write the event log: {exc}", file=sys.stderr, flush=True)
+        for name in () if light else APPS.values():
             proc = children.get(name)
             if proc is not None and proc.poll() is not None:
                 children.pop(name)
@@ -569,20 +625,45 @@ def supervise(root: str) -> None:
                 children[name] = spawn(root, name)
                 last_spawn[name] = time.monotonic()
                 write_pid(root, name, children[name].pid)
-        time.sleep(0.2)
+        wait = min(tick, max(0.0, next_reload - time.monotonic()) + 0.01)
+        if light:
+            wait = min(wait, max(0.0, next_beat - time.monotonic()) + 0.01)
+        if not flags["stop"] and not flags["reload"]:
+            try:
+                select.select([wake_r], [], [], wait)
+            except InterruptedError:
+                pass
+        try:
+            while os.read(wake_r, 64):
+                pass
+        except BlockingIOError:
+            pass
     for proc in children.values():
         proc.terminate()
     for name, proc in children.items():
         stop_child(proc)
         write_pid(root, name, None)
+    if web is not None:
+        web.shutdown()
+        web.server_close()
     if cloud is not None:
         sync_cloud(cloud, 0, True, state)
     write_pid(root, "supervisor", None)
     print(f"{now_iso()} supervisor {os.getpid()} stopped", flush=True)
 
 
-def daemonize(root: str) -> None:
-    """Double fork + setsid; the grandchild runs the supervisor with stdio on run/sim.log."""
+def serve_main(root: str) -> int:
+    """The process of the light mode (`serve`, started by `start --light`): the supervisor alone."""
+    supervise(root)
+    return 0
+
+
+def daemonize(root: str, light: bool = False) -> None:
+    """Double fork + setsid; the grandchild runs the supervisor with stdio on run/sim.log.
+
+    In light mode the grandchild execs a fresh `ias-sim ... serve` (argv[0] ias-sim), which
+    keeps none of the start command's memory.
+    """
     pid = os.fork()
     if pid:
         os.waitpid(pid, 0)
@@ -597,8 +678,12 @@ def daemonize(root: str) -> None:
         os.dup2(null, 0)
         os.dup2(log, 1)
         os.dup2(log, 2)
+        if light:  # one malloc arena: the request threads do not each keep one of their own
+            os.execve(sys.executable, [SUPERVISOR, os.path.abspath(__file__), "serve", "--root", root],
+                      dict(named_env(), MALLOC_ARENA_MAX="1"))
         supervise(root)
     except BaseException:  # pylint: disable=broad-except
+        import traceback  # pylint: disable=import-outside-toplevel
         traceback.print_exc()
         sys.stderr.flush()
     finally:
@@ -607,7 +692,9 @@ def daemonize(root: str) -> None:
 
 def web_answers(port: int) -> bool:
     """True when our ias-web answers HTTPS on 127.0.0.1:port."""
-    context = ssl.create_default_context()
+    import http.client  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # without the system CAs: cheaper per poll
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=context)
     try:
@@ -623,8 +710,9 @@ def readiness_problems(root: str, cfg: dict) -> list:
     """What is not up yet (empty when the whole Suite answers)."""
     faults = load_faults(root, safe=True)
     problems = [] if read_pid(root, "supervisor") else ["the supervisor is not running"]
-    problems += [f"{name} is not running" for name in APPS.values()
-                 if name not in held_down(faults) and not read_pid(root, name)]
+    if cfg.get("mode") != "light":
+        problems += [f"{name} is not running" for name in APPS.values()
+                     if name not in held_down(faults) and not read_pid(root, name)]
     if not web_answers(int(cfg["https_port"])):
         problems.append(f"no answer from ias-web on https://127.0.0.1:{cfg['https_port']}/")
     if "cut-cloud" not in faults and not port_open(int(cfg["cloud_port"])):
@@ -637,18 +725,21 @@ def cmd_start(args) -> int:
     root = args.root
     pid = read_pid(root, "supervisor")
     if pid:
-        print(f"already running under {root} (supervisor pid {pid}); nothing to do, options ignored")
+        mode = (read_json(p(root, "sim.json"), {}) or {}).get("mode", "full")
+        print(f"already running under {root} in {mode} mode (supervisor pid {pid}); nothing to do, "
+              "options ignored")
         return 0
     if args.https_port == args.cloud_port:
         raise SimError("--https-port and --cloud-port must differ")
     os.makedirs(root, exist_ok=True)
     cfg = prepare(root, args)
-    daemonize(root)
+    daemonize(root, light=args.light)
     deadline, problems = time.monotonic() + args.timeout, ["not checked"]
     while time.monotonic() < deadline:
         problems = readiness_problems(root, cfg)
         if not problems:
-            print(f"started under {root}: supervisor pid {read_pid(root, 'supervisor')}, "
+            print(f"started under {root}{' in light mode' if args.light else ''}: "
+                  f"supervisor pid {read_pid(root, 'supervisor')}, "
                   f"https://127.0.0.1:{cfg['https_port']}/, cloud http://127.0.0.1:{cfg['cloud_port']}/test")
             return 0
         time.sleep(0.2)
@@ -681,8 +772,11 @@ def cmd_status(args) -> int:
     root = args.root
     cfg = read_json(p(root, "sim.json"), {}) or {}
     sup = read_pid(root, "supervisor")
+    light = cfg.get("mode") == "light"
     print(json.dumps({"root": root, "running": bool(sup), "supervisor_pid": sup,
-                      "apps": {name: read_pid(root, name) for name in APPS.values()},
+                      "mode": cfg.get("mode", "full") if cfg else None,
+                      # light mode: no application processes, the supervisor serves every role
+                      "apps": {} if light else {name: read_pid(root, name) for name in APPS.values()},
                       "faults": load_faults(root, safe=True),
                       "ports": {"https": cfg.get("https_port"), "cloud": cfg.get("cloud_port")},
                       "release": cfg.get("release"), "hostname": cfg.get("hostname")}, indent=2, sort_keys=True))
@@ -746,6 +840,7 @@ def fill_disk(root: str, pct: float, force: bool = False) -> dict:
 
 def grow_db(root: str, cfg: dict, pct: float) -> dict:
     """Insert blob rows until db/appsuite.sqlite is pct % of the configured limit."""
+    import sqlite3  # pylint: disable=import-outside-toplevel
     db = p(root, "db", "appsuite.sqlite")
     target, chunk = int(cfg["db_limit_bytes"] * pct / 100), 16 * 1024
     con = sqlite3.connect(db, timeout=10)
@@ -761,6 +856,7 @@ def grow_db(root: str, cfg: dict, pct: float) -> dict:
 
 def shrink_db(root: str) -> None:
     """Delete the grow-db rows and VACUUM the database back."""
+    import sqlite3  # pylint: disable=import-outside-toplevel
     con = sqlite3.connect(p(root, "db", "appsuite.sqlite"), timeout=10)
     try:
         with con:
@@ -781,6 +877,10 @@ def notify(root: str):
 def cmd_fault(args) -> int:
     root, name = args.root, args.name
     cfg, faults = load_cfg(root), load_faults(root)
+    if name in PROCESS_FAULTS and cfg.get("mode") == "light":
+        raise SimError(f"{name} needs separate application processes, but the simulator under {root} runs "
+                       f"in light mode (one {SUPERVISOR} process serves every role): start it without "
+                       "--light for this fault")
     if name == "emit-event":
         log_event(root, args.severity.upper(), args.source, " ".join(args.text))
         print(f"event written to {p(root, 'logs', 'events.log')}")
@@ -871,6 +971,7 @@ def cmd_clear(args) -> int:
 # ---------------------------------------------------------------- command line
 def number(low: float, high: float, kind=float):
     """An argparse type: a number in [low, high]."""
+    import argparse  # pylint: disable=import-outside-toplevel
     def parse(text: str):
         try:
             value = kind(text)
@@ -883,6 +984,7 @@ def number(low: float, high: float, kind=float):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # pylint: disable=import-outside-toplevel
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default="/srv/appsuite", help="simulator root (default /srv/appsuite)")
     parser = argparse.ArgumentParser(description="Simulated Imagicle ApplicationSuite (test bed stand-in).")
@@ -904,6 +1006,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--heartbeat", type=number(0.2, 3600), default=20.0,
                        help="seconds between the INFO heartbeat lines of each app (default 20)")
     start.add_argument("--timeout", type=number(1, 600), default=30.0, help="seconds to wait for readiness")
+    start.add_argument("--light", action="store_true",
+                       help="one process (ias-sim) serves every role; no process faults (crash-*, restart-app)")
     sub.add_parser("stop", parents=[common], help="stop the supervisor and every app")
     sub.add_parser("status", parents=[common], help="JSON: pids, faults, ports")
     fault = sub.add_parser("fault", help="inject a fault (persisted in faults.json)")
@@ -934,6 +1038,7 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("app", nargs="?", help="crash-app / occupy: clear only this app")
     app = sub.add_parser("app", parents=[common], help="(internal) run one simulated process")
     app.add_argument("name", choices=list(APPS.values()))
+    sub.add_parser("serve", parents=[common], help="(internal) run the one process of the light mode")
     return parser
 
 
@@ -941,7 +1046,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     args.root = os.path.abspath(args.root)
     commands = {"start": cmd_start, "stop": lambda a: stop_all(a.root) or 0, "status": cmd_status,
-                "fault": cmd_fault, "clear": cmd_clear, "app": lambda a: app_main(a.root, a.name)}
+                "fault": cmd_fault, "clear": cmd_clear, "app": lambda a: app_main(a.root, a.name),
+                "serve": lambda a: serve_main(a.root)}
     try:
         return commands[args.command](args)
     except SimError as exc:

@@ -144,10 +144,27 @@ def module_suite(tmp_path_factory):
     stop_and_check(root)
 
 
+@pytest.fixture(scope="module")
+def light_module_suite(tmp_path_factory):
+    root = tmp_path_factory.mktemp("appsuite-light")
+    suite = start_suite(root, "--light", "--peer", "ias-b", "--heartbeat", "1")
+    yield suite
+    stop_and_check(root)
+
+
 @pytest.fixture
-def suite(module_suite):
+def full_suite(module_suite):
+    """The full mode (supervisor + one process per app), for the process tests and faults."""
     yield module_suite
     sim(module_suite.root, "clear", "all")
+
+
+@pytest.fixture(params=["full", "light"])
+def suite(request):
+    """Each mode in turn: what does not need separate app processes works the same in both."""
+    running = request.getfixturevalue("module_suite" if request.param == "full" else "light_module_suite")
+    yield running
+    sim(running.root, "clear", "all")
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -203,12 +220,12 @@ def test_fault_before_start_is_an_error(tmp_path):
 
 
 # ---------------------------------------------------------------- processes, portal, API, cloud
-def test_process_names_and_heartbeat(suite):
-    for name, pid in status(suite.root)["apps"].items():
+def test_process_names_and_heartbeat(full_suite):
+    for name, pid in status(full_suite.root)["apps"].items():
         assert Path(f"/proc/{pid}/comm").read_text().strip() == name
         assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode() == name
-    wait_until(lambda: any("INFO ias-analytics: service running normally" in line for line in events(suite.root)))
-    assert all(LINE.match(line) for line in events(suite.root))
+    wait_until(lambda: any("INFO ias-analytics: service running normally" in line for line in events(full_suite.root)))
+    assert all(LINE.match(line) for line in events(full_suite.root))
 
 
 def test_portal_and_certificate(suite):
@@ -220,11 +237,11 @@ def test_portal_and_certificate(suite):
 
 
 @pytest.mark.parametrize("path", [RECORDINGS, QME, IVR])
-def test_webapi_needs_basic_auth(suite, path):
-    for auth in (False, ("proactive", "wrong"), ("someone", suite.creds["password"])):
-        code, headers, _, _ = suite.get(path, auth=auth)
+def test_webapi_needs_basic_auth(full_suite, path):
+    for auth in (False, ("proactive", "wrong"), ("someone", full_suite.creds["password"])):
+        code, headers, _, _ = full_suite.get(path, auth=auth)
         assert code == 401 and headers["WWW-Authenticate"].startswith("Basic")
-    assert suite.get(path)[0] == 200
+    assert full_suite.get(path)[0] == 200
 
 
 def test_webapi_idle_answers(suite):
@@ -234,57 +251,57 @@ def test_webapi_idle_answers(suite):
     assert stats["callsBeingServed"] == 0 and stats["availableChannels"] == 10
 
 
-def test_cloud_stand_in(suite):
-    assert suite.cloud_get() == (200, {"message": "successfully connected!"})
+def test_cloud_stand_in(full_suite):
+    assert full_suite.cloud_get() == (200, {"message": "successfully connected!"})
 
 
 # ---------------------------------------------------------------- process faults
 @pytest.mark.parametrize("fault", [["crash-voip"], ["crash-app", "recorder"], ["crash-app", "qme"],
                                    ["crash-app", "ivr"], ["crash-app", "analytics"]])
-def test_crash_holds_the_app_down_until_cleared(suite, fault):
+def test_crash_holds_the_app_down_until_cleared(full_suite, fault):
     name = "ias-voip" if fault == ["crash-voip"] else f"ias-{fault[1]}"
-    before = status(suite.root)["apps"]
-    sim(suite.root, "fault", *fault)
-    after = status(suite.root)
+    before = status(full_suite.root)["apps"]
+    sim(full_suite.root, "fault", *fault)
+    after = status(full_suite.root)
     assert after["apps"][name] is None and not alive(before[name])
     assert {k: v for k, v in after["apps"].items() if k != name} == {k: v for k, v in before.items() if k != name}
-    assert any(f"CRITICAL {name}: process crashed" in line for line in events(suite.root))
+    assert any(f"CRITICAL {name}: process crashed" in line for line in events(full_suite.root))
     time.sleep(1.5)  # the supervisor checks faults every second: still down
-    assert status(suite.root)["apps"][name] is None
-    sim(suite.root, "clear", fault[0])
-    pid = status(suite.root)["apps"][name]
+    assert status(full_suite.root)["apps"][name] is None
+    sim(full_suite.root, "clear", fault[0])
+    pid = status(full_suite.root)["apps"][name]
     assert pid and pid != before[name] and alive(pid)
 
 
-def test_crash_app_rejects_unknown_app(suite):
-    done = sim(suite.root, "fault", "crash-app", "fax", check=False)
+def test_crash_app_rejects_unknown_app(full_suite):
+    done = sim(full_suite.root, "fault", "crash-app", "fax", check=False)
     assert done.returncode == 2 and "invalid choice: 'fax'" in done.stderr
 
 
-def test_unexpected_death_is_respawned_and_logged(suite):
-    old = status(suite.root)["apps"]["ias-ivr"]
+def test_unexpected_death_is_respawned_and_logged(full_suite):
+    old = status(full_suite.root)["apps"]["ias-ivr"]
     os.kill(old, signal.SIGKILL)
 
     def respawned():
-        pid = status(suite.root)["apps"]["ias-ivr"]
+        pid = status(full_suite.root)["apps"]["ias-ivr"]
         return pid if pid not in (None, old) else None
     new = wait_until(respawned)
     assert alive(new) and not alive(old)
     assert any("CRITICAL ias-ivr: process exited unexpectedly (killed by signal 9)" in line
-               for line in events(suite.root))
+               for line in events(full_suite.root))
 
 
-def test_restart_app_gives_a_new_start_time(suite):
-    before = status(suite.root)["apps"]
+def test_restart_app_gives_a_new_start_time(full_suite):
+    before = status(full_suite.root)["apps"]
     ticks = start_ticks(before["ias-qme"])
     time.sleep(0.1)
-    out = sim(suite.root, "fault", "restart-app", "qme").stdout
-    after = status(suite.root)["apps"]
+    out = sim(full_suite.root, "fault", "restart-app", "qme").stdout
+    after = status(full_suite.root)["apps"]
     assert f"pid {before['ias-qme']} -> {after['ias-qme']}" in out
     assert after["ias-qme"] != before["ias-qme"] and start_ticks(after["ias-qme"]) > ticks
     assert {k: v for k, v in after.items() if k != "ias-qme"} == {k: v for k, v in before.items() if k != "ias-qme"}
-    assert status(suite.root)["faults"] == {}
-    assert "nothing to clear" in sim(suite.root, "clear", "restart-app").stdout
+    assert status(full_suite.root)["faults"] == {}
+    assert "nothing to clear" in sim(full_suite.root, "clear", "restart-app").stdout
 
 
 # ---------------------------------------------------------------- data faults
@@ -391,18 +408,86 @@ def test_rotate_log(suite):
     assert any(x.endswith("ias-sim: after rotation") for x in new)
 
 
-def test_status_lists_faults_and_clear_all_restores(suite):
-    sim(suite.root, "fault", "portal-fail")
-    sim(suite.root, "fault", "cut-cloud")
-    sim(suite.root, "fault", "crash-app", "ivr")
-    sim(suite.root, "fault", "clock-skew", "30")
-    assert set(status(suite.root)["faults"]) == {"portal-fail", "cut-cloud", "crash-app", "clock-skew"}
-    sim(suite.root, "clear", "all")
-    state = status(suite.root)
+def test_status_lists_faults_and_clear_all_restores(full_suite):
+    sim(full_suite.root, "fault", "portal-fail")
+    sim(full_suite.root, "fault", "cut-cloud")
+    sim(full_suite.root, "fault", "crash-app", "ivr")
+    sim(full_suite.root, "fault", "clock-skew", "30")
+    assert set(status(full_suite.root)["faults"]) == {"portal-fail", "cut-cloud", "crash-app", "clock-skew"}
+    sim(full_suite.root, "clear", "all")
+    state = status(full_suite.root)
     assert state["faults"] == {} and all(state["apps"].values())
-    assert suite.get("/", auth=False)[0] == 200 and suite.cloud_get()[0] == 200
-    done = sim(suite.root, "clear", "portal-fail", "ivr", check=False)
+    assert full_suite.get("/", auth=False)[0] == 200 and full_suite.cloud_get()[0] == 200
+    done = sim(full_suite.root, "clear", "portal-fail", "ivr", check=False)
     assert done.returncode == 1 and "unexpected argument" in done.stderr
+
+
+# ---------------------------------------------------------------- light mode (one process)
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_light_start_status_stop(tmp_path):
+    root = tmp_path / "light"
+    suite = start_suite(root, "--light")
+    try:
+        state = status(root)
+        pid = state["supervisor_pid"]
+        assert state["running"] and state["mode"] == "light" and state["apps"] == {}
+        # one process, named ias-sim (comm and argv[0]), with no children
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == "ias-sim"
+        assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == b"ias-sim"
+        assert Path(f"/proc/{pid}/task/{pid}/children").read_text().split() == []
+        again = sim(root, "start", "--light", "--https-port", str(suite.https), "--cloud-port", str(suite.cloud))
+        assert "already running" in again.stdout and "light mode" in again.stdout
+        assert status(root)["supervisor_pid"] == pid
+        # the same layout as the full mode
+        cfg = json.loads((root / "sim.json").read_text())
+        assert cfg["mode"] == "light" and cfg["db_limit_bytes"] == 8 * 1024 * 1024
+        assert (root / "release.txt").read_text().strip() == "2024.Winter.1"
+        assert (root / "webapi.json").stat().st_mode & 0o777 == 0o600
+        assert 50_000 <= (root / "db" / "appsuite.sqlite").stat().st_size <= 200_000
+        assert (root / "tls" / "server.pem").exists() and not (root / "ha" / "replication.json").exists()
+    finally:
+        stop_and_check(root)
+    assert not alive(pid) and not status(root)["running"]
+    assert "nothing to stop" in sim(root, "stop").stdout
+
+
+def test_light_serves_every_role_and_keeps_no_request_threads(light_module_suite):
+    suite = light_module_suite
+    pid = status(suite.root)["supervisor_pid"]
+    base = threads(pid)  # main, the HTTPS server, the cloud stand-in
+    assert base == 3
+    for path in (RECORDINGS, QME, IVR):
+        assert suite.get(path, auth=False)[0] == 401 and suite.get(path)[0] == 200
+    _, headers, _, _ = suite.get("/", auth=False)
+    assert headers["Server"].startswith("ias-web")
+    assert suite.cloud_get() == (200, {"message": "successfully connected!"})
+    assert json.loads((suite.root / "ha" / "replication.json").read_text())["state"] == "sync_ready"
+    # every app's start line and heartbeat come from the one process (a rotate-log test may
+    # have moved the start lines to events.log.1)
+    logged = [line for name in ("events.log.1", "events.log") if (suite.root / "logs" / name).exists()
+              for line in events(suite.root, name)]
+    for name in APPS:
+        assert any(f"INFO {name}: service started (pid {pid}, light mode)" in line for line in logged)
+    for name in APPS[:-1]:  # ias-web has no heartbeat, as in the full mode
+        wait_until(lambda name=name: any(f"INFO {name}: service running normally" in line
+                                         for line in events(suite.root)))
+    assert all(LINE.match(line) for line in events(suite.root))
+    wait_until(lambda: threads(pid) == base)  # the request threads are gone
+
+
+@pytest.mark.parametrize("fault", [["crash-voip"], ["crash-app", "recorder"], ["restart-app", "web"]])
+def test_light_refuses_process_faults(light_module_suite, fault):
+    suite = light_module_suite
+    pid = status(suite.root)["supervisor_pid"]
+    done = sim(suite.root, "fault", *fault, check=False)
+    assert done.returncode == 1
+    assert f"{fault[0]} needs separate application processes" in done.stderr
+    assert "light mode" in done.stderr and "without --light" in done.stderr
+    state = status(suite.root)
+    assert state["faults"] == {} and state["supervisor_pid"] == pid and alive(pid)
 
 
 # ---------------------------------------------------------------- fill-disk on a private filesystem
@@ -428,9 +513,10 @@ def used_percent(path: Path) -> float:
     return 100.0 * (st.f_blocks - st.f_bfree) / st.f_blocks
 
 
-def test_fill_disk_and_clear(small_fs):
+@pytest.mark.parametrize("mode", [(), ("--light",)], ids=["full", "light"])
+def test_fill_disk_and_clear(small_fs, mode):
     root = small_fs / "appsuite"
-    start_suite(root)
+    start_suite(root, *mode)
     try:
         base = used_percent(root)
         sim(root, "fault", "fill-disk", "80")
@@ -446,11 +532,30 @@ def test_fill_disk_and_clear(small_fs):
         stop_and_check(root)
 
 
-def test_fill_disk_refuses_a_large_real_disk(suite):
-    st = os.statvfs(suite.root)
+def test_fill_disk_refuses_a_large_real_disk(full_suite):
+    st = os.statvfs(full_suite.root)
     need = st.f_blocks * st.f_frsize * 0.99 - (st.f_blocks - st.f_bfree) * st.f_frsize
     if need <= 2 * 1024 ** 3:
         pytest.skip("the filesystem under the test directory is small: fill-disk would really fill it")
-    done = sim(suite.root, "fault", "fill-disk", "99", check=False)
+    done = sim(full_suite.root, "fault", "fill-disk", "99", check=False)
     assert done.returncode == 1 and ("refusing" in done.stderr or "cannot fill" in done.stderr)
-    assert not (suite.root / ".fill-disk.bin").exists() and "fill-disk" not in status(suite.root)["faults"]
+    assert not (full_suite.root / ".fill-disk.bin").exists() and "fill-disk" not in status(full_suite.root)["faults"]
+
+
+# ---------------------------------------------------------------- the light mode's facts profile
+def test_light_profile_is_the_demo_profile_with_the_one_process():
+    yaml = pytest.importorskip("yaml")
+    repo = Path(__file__).resolve().parents[2]
+    demo = yaml.safe_load((repo / "inventories" / "demo" / "group_vars" / "simulator.yml").read_text())
+    light = yaml.safe_load(Path(__file__).with_name("light_profile.yml").read_text())
+    demo, profile = demo["imagicle_profile"], light["imagicle_profile"]
+    assert set(profile) == set(demo)
+    for section in set(demo) - {"processes", "webapi"}:
+        assert profile[section] == demo[section], section
+    # webapi: the demo's, plus the account (the demo gives it in group_vars/appsuite.yml)
+    assert {k: v for k, v in profile["webapi"].items() if k not in ("username", "password")} == demo["webapi"]
+    assert profile["webapi"]["username"] == "proactive" and "webapi-password" in profile["webapi"]["password"]
+    # the one process of the light mode, under the name the simulator gives it
+    sim_source = SIM.read_text()
+    assert [item["name"] for item in profile["processes"]] == ["ias-sim"]
+    assert 'SUPERVISOR = "ias-sim"' in sim_source

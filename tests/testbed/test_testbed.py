@@ -201,6 +201,57 @@ def test_ansible_ping_reaches_every_host(bed, tmp_path):
     assert len(list(Path(STATE_DIR).glob("cp-*"))) == 2
 
 
+def test_start_simulators_light_then_stop(bed, hosts):
+    import base64  # pylint: disable=import-outside-toplevel
+    import http.client  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    result = bed.start_simulators(light=True)
+    assert result["hosts"] == 2 and result["mode"] == "light"
+    assert bed.load_state()["simulators"]["mode"] == "light"
+    context = ssl.create_default_context(cafile=os.path.join(bed.sim_ca_dir, "ca.pem"))
+    password = Path(bed.webapi_password_path).read_text()
+    auth = "Basic " + base64.b64encode(("proactive:" + password).encode()).decode()
+    for name, record in hosts.items():
+        # one simulator process: comm and argv[0] ias-sim
+        ps = bed.exec(name, ["ps", "-eo", "comm=,args="]).stdout.splitlines()
+        sims = [line for line in ps if line.startswith("ias-")]
+        assert len(sims) == 1 and sims[0].split()[:2] == ["ias-sim", "ias-sim"], ps
+        # the portal and the Web API on the host's address, with a certificate of the shared CA
+        conn = http.client.HTTPSConnection(record["ip"], 443, context=context, timeout=10)
+        conn.request("GET", "/fw/Apps/QME/WebAPI/RealTimeStatistics", headers={"Authorization": auth})
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read())["availableChannels"] == 10
+        conn.close()
+        # the cloud stand-in on the host's loopback, the HA pair a <-> b
+        cloud = bed.exec(name, ["/usr/bin/python3", "-c", "import urllib.request; print(urllib.request."
+                                "urlopen('http://127.0.0.1:8780/test', timeout=5).read().decode())"])
+        assert json.loads(cloud.stdout) == {"message": "successfully connected!"}, cloud.stderr
+        peer = json.loads(bed.exec(name, ["cat", "/srv/appsuite/ha/replication.json"]).stdout)["peer"]
+        assert peer == {"ias-a": "ias-b", "ias-b": "ias-a"}[name]
+    memory = bed.memory()
+    assert set(memory["per_host"]) == set(hosts) and memory["by_process_kb"]["ias-sim"] > 0
+    # the CLI stops them (down would too)
+    done = subprocess.run([sys.executable, str(HERE / "testbed.py"), "sim-stop", "--state-dir", STATE_DIR],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    for name in hosts:
+        assert not [line for line in bed.exec(name, ["ps", "-eo", "comm="]).stdout.split()
+                    if line.startswith("ias-")]
+    assert "simulators" not in bed.load_state()
+
+
+def test_start_simulators_names_the_failing_host(bed, hosts):
+    assert bed.exec("ias-b", ["mount", "-o", "remount,ro", "/srv/appsuite"]).returncode == 0
+    try:
+        with pytest.raises(TestbedError, match=r"did not start on 1 of 2 hosts.*ias-b: .*Read-only") as err:
+            bed.start_simulators(light=True, timeout=10)
+        assert "ias-a:" not in str(err.value)
+    finally:
+        assert bed.exec("ias-b", ["mount", "-o", "remount,rw", "/srv/appsuite"]).returncode == 0
+    bed.stop_simulators(names=["ias-a"])
+
+
 # -- life cycle (these bring the test bed up and down themselves) -----------------------
 
 def test_background_process_survives_session_and_down_kills_everything(bed, hosts):

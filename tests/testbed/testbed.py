@@ -13,6 +13,9 @@ Everything else (/, /usr, memory, CPUs) is shared with the real machine.
 Command line (root only)::
 
     python3 tests/testbed/testbed.py up --hosts 2 [--prefix ias] [--state-dir DIR] [--disk-mb 64]
+                                        [--sim light|full]    # and start the simulated AppSuite
+    python3 tests/testbed/testbed.py sim-start [--mode light|full] [--no-peers] [--workers N]
+    python3 tests/testbed/testbed.py sim-stop
     python3 tests/testbed/testbed.py status            # JSON
     python3 tests/testbed/testbed.py exec ias-a -- hostname
     python3 tests/testbed/testbed.py inventory         # prints the inventory path
@@ -23,6 +26,7 @@ As a module::
     from testbed import Testbed
     bed = Testbed()
     hosts = bed.up(2)
+    bed.start_simulators(light=True)   # the simulated AppSuite in every host, in parallel
     bed.exec("ias-a", ["hostname"]).stdout
     bed.inventory_path
     bed.down()
@@ -36,14 +40,19 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import fcntl
 import glob
+import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
+import ssl
+import string
 import subprocess
 import sys
 import time
@@ -68,14 +77,18 @@ SSHD_PRIVSEP_DIR = "/run/sshd"
 LOCK_FILE = "/run/imagicle-testbed.lock"
 HOST_PYTHON = "/usr/bin/python3"
 NSINIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nsinit.py")
+SIMULATOR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "simulator", "appsuite_sim.py")
+SIM_HTTPS_PORT = 443
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "losetup", "mount", "truncate", "mkfs.ext4",
                   "ssh", "ssh-keygen")
 
 # Files and directories that up() creates in the state directory; down() removes only these.
+# The simulators' shared CA and Web API password (start_simulators, playbooks/simulator.yml) go too.
 STATE_FILES = ("state.json", "inventory.yml", "ssh_config", "authorized_keys",
-               "id_ed25519", "id_ed25519.pub")
-STATE_DIRS = ("hosts",)
+               "id_ed25519", "id_ed25519.pub", "webapi-password")
+STATE_DIRS = ("hosts", "sim-ca")
 
 # unshare processes started by this Python process, kept to reap them (no zombies).
 _SPAWNED: Dict[int, subprocess.Popen] = {}
@@ -657,6 +670,187 @@ class Testbed:
         return subprocess.run(full, timeout=timeout, env=run_env, input=input,
                               universal_newlines=True, check=False)
 
+    # -- the simulated AppSuite ---------------------------------------------------------
+
+    @property
+    def sim_ca_dir(self) -> str:
+        """The CA that signs every host's simulator certificate (as playbooks/simulator.yml makes it)."""
+        return os.path.join(self.state_dir, "sim-ca")
+
+    @property
+    def webapi_password_path(self) -> str:
+        """The Web API password of every simulated host (the file playbooks/simulator.yml uses)."""
+        return os.path.join(self.state_dir, "webapi-password")
+
+    def _sim_secrets(self) -> None:
+        """Make the shared CA and the Web API password once (kept if they exist)."""
+        os.makedirs(self.sim_ca_dir, mode=0o700, exist_ok=True)
+        ca_pem, ca_key = (os.path.join(self.sim_ca_dir, name) for name in ("ca.pem", "ca.key"))
+        if not (os.path.exists(ca_pem) and os.path.exists(ca_key)):
+            _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                  "-nodes", "-days", "3650", "-subj", "/CN=imagicle-proactive test-bed CA",
+                  "-keyout", ca_key, "-out", ca_pem])
+        if not os.path.exists(self.webapi_password_path):
+            alphabet = string.ascii_letters + string.digits
+            fd = os.open(self.webapi_password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write("".join(secrets.choice(alphabet) for _ in range(24)))
+
+    def _sim_answers(self, record: Dict[str, Any], context: ssl.SSLContext,
+                     timeout: float = 5.0) -> Optional[str]:
+        """None when the host's simulated portal answers HTTPS on its address with a certificate
+        that ``context`` verifies; otherwise what went wrong."""
+        conn = http.client.HTTPSConnection(record["ip"], SIM_HTTPS_PORT, timeout=timeout, context=context)
+        try:
+            conn.request("GET", "/__sim__/ping")
+            server = conn.getresponse().getheader("Server", "")
+            return None if server.startswith("ias-web") else "unexpected Server header %r" % server
+        except (OSError, http.client.HTTPException) as exc:
+            return str(exc)
+        finally:
+            conn.close()
+
+    def _sim_records(self, names: Optional[Sequence[str]]) -> List[Dict[str, Any]]:
+        records = self.hosts() if names is None else [self.host(name) for name in names]
+        if not records:
+            raise TestbedError("no test-bed hosts in %s: run up first" % self.state_path)
+        return records
+
+    def _parallel(self, records: List[Dict[str, Any]], work, workers: Optional[int]) -> Dict[str, str]:
+        """Run work(record) for every host in threads; the hosts whose work failed, with why."""
+        failed: Dict[str, str] = {}
+        workers = workers or 4 * (os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(work, record): record["name"] for record in records}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    problem = future.result()
+                except (TestbedError, OSError, subprocess.SubprocessError) as exc:
+                    problem = str(exc)
+                if problem:
+                    failed[futures[future]] = problem
+        return failed
+
+    def start_simulators(self, light: bool = True, names: Optional[Sequence[str]] = None,
+                         peers: bool = True, workers: Optional[int] = None,
+                         timeout: float = 60.0) -> Dict[str, Any]:
+        """Start the simulated AppSuite (tests/simulator/appsuite_sim.py) in every host, or in the
+        hosts ``names``, in parallel, and wait until each one answers.
+
+        Each host gets ``appsuite_sim.py start [--light] --root /srv/appsuite`` through
+        :meth:`exec` (nsenter, no ssh, no Ansible), with the shared CA of ``sim_ca_dir`` (so the
+        certificate holds the host's address and verifies from every host and the controller),
+        the Web API password of ``webapi_password_path`` and, with ``peers``, an HA peer: hosts
+        are paired in order (a-b, c-d, ...; an odd last host has none). ``start`` returns once
+        the host's portal, Web API and cloud stand-in answer inside the host; then the portal
+        must answer HTTPS on the host's address from the controller. A simulator that already
+        runs is left as it is. Returns ``{"hosts", "mode", "seconds"}``; raises TestbedError
+        naming every host that failed and why.
+        """
+        records = self._sim_records(names)
+        self._sim_secrets()
+        ca_files = [(os.path.join(self.sim_ca_dir, name), name, mode)
+                    for name, mode in (("ca.pem", 0o644), ("ca.key", 0o600))]
+        order = [record["name"] for record in self.hosts()]
+        context = ssl.create_default_context(cafile=os.path.join(self.sim_ca_dir, "ca.pem"))
+        started = time.monotonic()
+
+        def start(record: Dict[str, Any]) -> Optional[str]:
+            pid = record.get("init_pid")
+            if not _pid_alive(pid) or not _ns_pid_one(pid):
+                return "not running (init pid %s); run up again" % pid
+            # The host's /srv/appsuite as the host sees it (its private mount namespace).
+            tls = "/proc/%d/root%s/tls" % (pid, APPSUITE_MOUNT)
+            os.makedirs(tls, mode=0o755, exist_ok=True)
+            for src, name, mode in ca_files:
+                dst = os.path.join(tls, name)
+                shutil.copyfile(src, dst)
+                os.chmod(dst, mode)
+            cmd = [HOST_PYTHON, SIMULATOR, "start", "--root", APPSUITE_MOUNT, "--san-ip", record["ip"],
+                   "--https-port", str(SIM_HTTPS_PORT), "--webapi-password-file", self.webapi_password_path,
+                   "--timeout", str(max(1, int(timeout)))] + (["--light"] if light else [])
+            index = order.index(record["name"])
+            peer = index ^ 1  # 0<->1, 2<->3, ...
+            if peers and peer < len(order):
+                cmd += ["--peer", order[peer]]
+            proc = self.exec(record["name"], cmd, timeout=timeout + 30)
+            if proc.returncode != 0:
+                return "simulator start failed (exit %d): %s" % (
+                    proc.returncode, (proc.stderr or proc.stdout).strip()[-500:])
+            deadline = time.monotonic() + timeout
+            while True:
+                problem = self._sim_answers(record, context)
+                if problem is None or time.monotonic() > deadline:
+                    return problem and "portal https://%s/ does not answer: %s" % (record["ip"], problem)
+                time.sleep(0.2)
+
+        failed = self._parallel(records, start, workers)
+        if failed:
+            raise TestbedError("the simulator did not start on %d of %d hosts (see /srv/appsuite/run/sim.log "
+                               "inside each): %s" % (len(failed), len(records), "; ".join(
+                                   "%s: %s" % item for item in sorted(failed.items()))))
+        result = {"hosts": len(records), "mode": "light" if light else "full",
+                  "seconds": round(time.monotonic() - started, 3)}
+        state = self.load_state()
+        if state:
+            state["simulators"] = result
+            self._save_state(state)
+        return result
+
+    def stop_simulators(self, names: Optional[Sequence[str]] = None,
+                        workers: Optional[int] = None) -> None:
+        """Stop the simulated AppSuite in every host (or in ``names``), in parallel (``down``
+        stops them too, with the hosts)."""
+        records = self._sim_records(names)
+
+        def stop(record: Dict[str, Any]) -> Optional[str]:
+            proc = self.exec(record["name"], [HOST_PYTHON, SIMULATOR, "stop", "--root", APPSUITE_MOUNT],
+                             timeout=60)
+            return None if proc.returncode == 0 else "simulator stop failed (exit %d): %s" % (
+                proc.returncode, (proc.stderr or proc.stdout).strip()[-500:])
+
+        failed = self._parallel(records, stop, workers)
+        if failed:
+            raise TestbedError("the simulator did not stop on: %s"
+                               % "; ".join("%s: %s" % item for item in sorted(failed.items())))
+        state = self.load_state()
+        if state.pop("simulators", None) is not None:
+            self._save_state(state)
+
+    def memory(self) -> Dict[str, Any]:
+        """Memory of the hosts: the PSS (proportional set size, /proc/PID/smaps_rollup) of every
+        process of each host (its namespaces' processes plus its ``unshare``), in KiB.
+
+        Returns ``{"hosts", "per_host_kb": {"mean", "min", "max"}, "total_kb",
+        "by_process_kb": {comm: mean PSS per host}, "per_host": {name: KiB}}``.
+        """
+        per_host: Dict[str, int] = {}
+        by_comm: Dict[str, int] = {}
+        records = self.hosts()
+        for record in records:
+            pids = set(_netns_pids(record["netns"]))
+            if _is_testbed_process(record.get("unshare_pid")):
+                pids.add(record["unshare_pid"])
+            total = 0
+            for pid in pids:
+                try:
+                    with open("/proc/%d/comm" % pid) as handle:
+                        comm = handle.read().strip()
+                    with open("/proc/%d/smaps_rollup" % pid) as handle:
+                        pss = next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+                except (OSError, StopIteration, ValueError, IndexError):
+                    continue  # gone meanwhile, or a kernel thread
+                total += pss
+                by_comm[comm] = by_comm.get(comm, 0) + pss
+            per_host[record["name"]] = total
+        values = list(per_host.values()) or [0]
+        count = max(1, len(records))
+        return {"hosts": len(records),
+                "per_host_kb": {"mean": round(sum(values) / count), "min": min(values), "max": max(values)},
+                "total_kb": sum(values),
+                "by_process_kb": {comm: round(kb / count) for comm, kb in sorted(by_comm.items())},
+                "per_host": per_host}
+
     def set_link(self, host: str, up: bool, timeout: float = 20.0) -> None:
         """Take ``host``'s link to the bridge down (the host is unreachable; its processes keep
         running) or bring it up again and wait until its sshd answers.
@@ -711,6 +905,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--prefix", default=DEFAULT_PREFIX, help="host name prefix (default %(default)s)")
     up.add_argument("--disk-mb", type=int, default=DEFAULT_DISK_MB,
                     help="size of each host's /srv/appsuite disk (default %(default)s)")
+    up.add_argument("--sim", choices=("light", "full"), default=None,
+                    help="then start the simulated AppSuite in every host, in this mode")
+    sim_start = sub.add_parser("sim-start", parents=[common],
+                               help="start the simulated AppSuite in every host, in parallel")
+    sim_start.add_argument("--mode", choices=("light", "full"), default="light",
+                           help="light: one process per host; full: supervisor + 6 apps (default %(default)s)")
+    sim_start.add_argument("--no-peers", action="store_true", help="no HA pairs (no replication file)")
+    for parser_ in (up, sim_start):
+        parser_.add_argument("--workers", type=int, default=None,
+                             help="simulators started at once (default 4 per CPU)")
+    sub.add_parser("sim-stop", parents=[common], help="stop the simulated AppSuite in every host")
+    sub.add_parser("memory", parents=[common], help="JSON: PSS of each host's processes (KiB)")
     sub.add_parser("down", parents=[common], help="tear everything down (idempotent)")
     sub.add_parser("status", parents=[common], help="print the state as JSON")
     sub.add_parser("inventory", parents=[common], help="print the inventory path")
@@ -733,10 +939,21 @@ def main(argv: Sequence[str]) -> int:
     try:
         if args.command == "up":
             hosts = bed.up(args.hosts)
-            print(json.dumps({"inventory": bed.inventory_path, "ssh_config": bed.ssh_config_path,
-                              "up_seconds": bed.load_state().get("up_seconds"),
-                              "hosts": [{"name": h["name"], "ip": h["ip"]} for h in hosts]},
-                             indent=2))
+            out = {"inventory": bed.inventory_path, "ssh_config": bed.ssh_config_path,
+                   "up_seconds": bed.load_state().get("up_seconds"),
+                   "hosts": [{"name": h["name"], "ip": h["ip"]} for h in hosts]}
+            if args.sim:
+                out["simulators"] = bed.start_simulators(light=args.sim == "light", workers=args.workers)
+            print(json.dumps(out, indent=2))
+        elif args.command == "sim-start":
+            print(json.dumps(bed.start_simulators(light=args.mode == "light", peers=not args.no_peers,
+                                                  workers=args.workers), indent=2))
+        elif args.command == "sim-stop":
+            bed.stop_simulators()
+        elif args.command == "memory":
+            summary = bed.memory()
+            summary.pop("per_host")
+            print(json.dumps(summary, indent=2))
         elif args.command == "down":
             bed.down()
         elif args.command == "status":
