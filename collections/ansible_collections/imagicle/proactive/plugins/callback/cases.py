@@ -402,18 +402,13 @@ options:
         key: flap_window_minutes
 """
 
-import queue
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from ansible.plugins.callback import CallbackBase
 
 try:
     from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases as case_manager
-    from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.base import BackendError
-    from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.local import LocalBackend
-    from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, StoreLocked, open_store
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.filer import Filer, FilerError
     # What each host's evaluate task needs, imported here once: the run's workers are forked from this
     # process and inherit it instead of importing it again for every host.
     from ansible_collections.imagicle.proactive.plugins.plugin_utils import evaluation as _evaluation  # noqa: F401 pylint: disable=unused-import
@@ -424,6 +419,12 @@ else:
     IMPORT_ERROR = None
 
 EVALUATE_ACTIONS = frozenset(("imagicle.proactive.evaluate", "evaluate"))
+# The options the filer process needs (plugin_utils/filer.py).
+OPTION_NAMES = ("backend", "store", "rt_url", "rt_token", "rt_queue", "rt_key_field", "servicenow_url", "servicenow_username",
+                "servicenow_password", "servicenow_token", "servicenow_assignment_group", "webhook_url", "webhook_secret",
+                "pager", "alertmanager_url", "pagerduty_routing_key", "pagerduty_url", "mail", "smtp_host", "smtp_port",
+                "smtp_security", "smtp_username", "smtp_password", "smtp_ca_path", "mail_from", "allow_http",
+                "request_timeout_seconds")
 # Exit codes of a run whose cases could not be filed (sysexits.h): a setting or the store must be
 # fixed (EX_CONFIG); an action was refused or waits too long (EX_TEMPFAIL).
 EXIT_SETTINGS = 78
@@ -449,6 +450,7 @@ class CallbackModule(CallbackBase):
         self.evaluated = False
         self.playbook = "a playbook"
         self.filer = None
+        self.submitted = set()
 
     def _broken(self, why: str) -> None:
         """A setting is missing or wrong: no case can be filed in this run (said now, and failed at the end if cases were due)."""
@@ -502,49 +504,12 @@ class CallbackModule(CallbackBase):
             return
         host = self.run.add(result._result, result._host.get_name())
         self.evaluated = self.run.evaluated
-        if host is not None and self.broken is None and self.run.stands_alone(host):
+        if host is not None and self.broken is None and host not in self.submitted and self.run.stands_alone(host):
+            # Planned and sent now, by the filer process, while the run goes on with the other hosts.
+            self.submitted.add(host)
             if self.filer is None:
-                self.filer = _Filer(self)
+                self.filer = Filer(self._settings())
             self.filer.submit(host, self.run.part(host))
-
-    def _backends(self, store) -> dict:
-        timeout = float(self.get_option("request_timeout_seconds"))
-        allow_http = bool(self.get_option("allow_http"))
-        backends = {"local": LocalBackend(store)}
-        if self.get_option("backend") == "rt":
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.rt import RtBackend
-
-            backends["rt"] = RtBackend(self.get_option("rt_url"), token=self.get_option("rt_token"), queue=self.get_option("rt_queue"),
-                                       key_field=self.get_option("rt_key_field"), timeout=timeout, allow_http=allow_http)
-        if self.get_option("backend") == "servicenow":
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.servicenow import ServiceNowBackend
-
-            backends["servicenow"] = ServiceNowBackend(
-                self.get_option("servicenow_url"), username=self.get_option("servicenow_username"),
-                password=self.get_option("servicenow_password"), token=self.get_option("servicenow_token"),
-                assignment_group=self.get_option("servicenow_assignment_group"), timeout=timeout, allow_http=allow_http)
-        if self.get_option("backend") == "webhook":
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.backends.webhook import WebhookBackend
-
-            backends["webhook"] = WebhookBackend(self.get_option("webhook_url"), secret=self.get_option("webhook_secret"),
-                                                 timeout=timeout, allow_http=allow_http)
-        if self.get_option("pager") == "alertmanager":
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.alertmanager import AlertmanagerPager
-
-            backends["alertmanager"] = AlertmanagerPager(self.get_option("alertmanager_url"), timeout=timeout, allow_http=allow_http)
-        elif self.get_option("pager") == "pagerduty":
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.paging.pagerduty import PagerDutyPager
-
-            backends["pagerduty"] = PagerDutyPager(self.get_option("pagerduty_routing_key"), url=self.get_option("pagerduty_url"),
-                                                   timeout=timeout, allow_http=allow_http)
-        if self.get_option("mail"):
-            from ansible_collections.imagicle.proactive.plugins.plugin_utils.mail import Mailer, SmtpSettings
-
-            backends["mail"] = Mailer(SmtpSettings(
-                host=self.get_option("smtp_host"), port=self.get_option("smtp_port"), security=self.get_option("smtp_security"),
-                username=self.get_option("smtp_username"), password=self.get_option("smtp_password"),
-                sender=self.get_option("mail_from"), ca_path=self.get_option("smtp_ca_path"), timeout=timeout))
-        return backends
 
     def _policy(self):
         return case_manager.Policy(
@@ -558,21 +523,21 @@ class CallbackModule(CallbackBase):
             flap_window=timedelta(minutes=float(self.get_option("flap_window_minutes"))))
 
     def _settings(self) -> dict:
-        """What planning and sending need, read once in the main thread."""
-        pager = self.get_option("pager")
+        """What the filer needs to plan and send: the callback's options, read once here."""
         return {
+            "options": {name: self.get_option(name) for name in OPTION_NAMES},
             "policy": self._policy(),
-            "backend": self.get_option("backend"),
             "attempts": max(1, int(self.get_option("retry_attempts") or 1)),
-            "pager": None if pager == "none" else pager,
-            "mail": bool(self.get_option("mail")),
             "send_seconds": float(self.get_option("send_deadline_seconds")),
+            "lock_wait_seconds": float(self.get_option("lock_wait_seconds")),
+            "lock_ttl_seconds": int(self.get_option("lock_ttl_seconds")),
+            "playbook": self.playbook,
         }
 
     def _file(self):
-        """Plan and send this run's cases (what is left after the hosts planned one by one); returns (report, undelivered lines)."""
+        """The end of the run: the filer plans and sends what is left; returns (report, undelivered lines)."""
         if self.filer is None:
-            self.filer = _Filer(self)
+            self.filer = Filer(self._settings())
         return self.filer.finish(self.run)
 
     def v2_playbook_on_stats(self, stats):
@@ -584,13 +549,15 @@ class CallbackModule(CallbackBase):
         now = datetime.now(timezone.utc)
         try:
             report, undelivered = self._file()
-        except StoreLocked as exc:
-            self._fail(EXIT_SETTINGS, "the state store is busy with another run for longer than lock_wait_seconds; no case was "
-                                      "changed in this run (the next run reconciles them): %s" % exc)
-        except StoreError as exc:
-            self._fail(EXIT_SETTINGS, "the state store failed, no case was changed: %s" % exc)
-        except BackendError as exc:
-            self._fail(EXIT_SETTINGS, "a backend setting is wrong, nothing was sent: %s" % exc)
+        except FilerError as exc:
+            if exc.kind == "StoreLocked":
+                self._fail(EXIT_SETTINGS, "the state store is busy with another run for longer than lock_wait_seconds; no "
+                                          "case was changed in this step of the run (the next run reconciles them): %s" % exc)
+            elif exc.kind == "StoreError":
+                self._fail(EXIT_SETTINGS, "the state store failed, no case was changed in this step of the run: %s" % exc)
+            elif exc.kind == "BackendError":
+                self._fail(EXIT_SETTINGS, "a backend setting is wrong, nothing was sent: %s" % exc)
+            self._fail(EXIT_SETTINGS, "%s: %s; what was queued stays queued" % (exc.kind, exc))
         except Exception as exc:  # pylint: disable=broad-except  # said loudly, with what stays queued
             self._fail(EXIT_SETTINGS, "%s: %s; what was queued stays queued" % (type(exc).__name__, exc))
         self._display.banner("IMAGICLE CASES (%s)" % self.get_option("backend"))
@@ -621,104 +588,3 @@ class CallbackModule(CallbackBase):
         self._display.error("imagicle.proactive.cases: %s" % message)
         raise SystemExit(code)
 
-
-class _Filer:
-    """Plans and sends the run's cases in a thread of its own, host by host as they are evaluated, then the rest.
-
-    Each step (the hosts handed over since the last one; the rest of the run at its end) holds the
-    state store's run lock while it plans and sends; the main thread only hands it hosts (with
-    their part of the run's input) and, at the end, the whole input. Whatever it raises is raised
-    again by :meth:`finish`, in the main thread.
-    """
-
-    def __init__(self, callback: CallbackModule):
-        self.callback = callback
-        self.settings = callback._settings()
-        self.options = {name: callback.get_option(name) for name in ("store", "lock_wait_seconds", "lock_ttl_seconds")}
-        self.report = case_manager.RunReport()
-        self.queue: queue.Queue = queue.Queue()
-        self.planned: set = set()
-        self.outcome = None
-        self.error = None
-        self.sent_seconds = 0.0
-        self.down: set = set()
-        self.thread = threading.Thread(target=self._work, name="imagicle.proactive.cases", daemon=True)
-        self.thread.start()
-
-    def submit(self, host: str, part) -> None:
-        self.queue.put((host, part))
-
-    def finish(self, run):
-        self.queue.put((None, run))
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.outcome
-
-    def _plan(self, store, run, now: datetime, host=None) -> None:
-        settings = self.settings
-        notifications = case_manager.Notifications(pager=settings["pager"], mail=settings["mail"], contacts=run.contacts)
-        case_manager.plan_run(store, run.alarms, run.checked_hosts, settings["backend"], now, self.report,
-                              notifications=notifications, gaps=run.gaps, evaluated_hosts=run.evaluated_hosts,
-                              policy=settings["policy"], customers=None if host is not None else run.customers, host=host,
-                              planned_hosts=None if host is not None else set(self.planned))
-
-    def _send(self, store, backends, lock, now: datetime) -> None:
-        settings = self.settings
-        left = settings["send_seconds"] - self.sent_seconds
-        if left <= 0:
-            return
-        started = time.monotonic()
-        # What earlier runs could not send is older, so it goes first.
-        case_manager.drain(store, backends, now, self.report, attempts_in_run=settings["attempts"], policy=settings["policy"],
-                           lock=lock, send_seconds=left, down=self.down)
-        self.sent_seconds += time.monotonic() - started
-
-    def _lock(self, store, report=None):
-        return case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % self.callback.playbook,
-                                     wait_seconds=float(self.options["lock_wait_seconds"]),
-                                     ttl_seconds=int(self.options["lock_ttl_seconds"]), report=report)
-
-    def _next_hosts(self) -> list:
-        """The hosts handed over so far (waiting for the first), the end of the run last: [(host, part)]."""
-        waiting = [self.queue.get()]
-        while waiting[-1][0] is not None:
-            try:
-                waiting.append(self.queue.get_nowait())
-            except queue.Empty:
-                break
-        return waiting
-
-    def _work(self) -> None:
-        try:
-            with open_store(self.options["store"]) as store:
-                backends = self.callback._backends(store)
-                # While the run's own flood case is open, the run is planned as a whole, so that its cap holds.
-                flood = store.get_case(case_manager.flood_fingerprint(case_manager.RUN_FLOOD_CUSTOMER,
-                                                                      case_manager.RUN_FLOOD_HOST))
-                one_by_one = flood is None or flood.status != "open"
-                run = None
-                while run is None:
-                    hosts = self._next_hosts()
-                    if hosts[-1][0] is None:
-                        run = hosts.pop()[1]
-                    if not hosts or not one_by_one or self.report.new_cases >= self.settings["policy"].max_new_per_run:
-                        continue  # planned with the rest at the end
-                    # The run lock is held for each step only, so that runs against the same store (the slices
-                    # of an AWX job) take turns host by host instead of waiting for each other's end.
-                    try:
-                        with self._lock(store) as lock:
-                            now = datetime.now(timezone.utc)
-                            for host, part in hosts:
-                                self._plan(store, part, now, host=host)
-                                self.planned.add(host)
-                            self._send(store, backends, lock, now)
-                    except StoreLocked:
-                        continue  # busy past lock_wait_seconds: these hosts are planned at the end
-                with self._lock(store, report=self.report) as lock:
-                    now = datetime.now(timezone.utc)
-                    self._plan(store, run.without(self.planned), now)
-                    self._send(store, backends, lock, now)
-                    self.outcome = (self.report, case_manager.undelivered_lines(store, now))
-        except BaseException as exc:  # pylint: disable=broad-except  # raised again in the main thread by finish()
-            self.error = exc
