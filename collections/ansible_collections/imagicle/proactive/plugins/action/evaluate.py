@@ -80,7 +80,8 @@ class ActionModule(SpecAction):
                 return result
             facts_result = collected = self._collect(options, task_vars)
             if args["collect_only"]:
-                result.update(changed=False, facts=collected, ansible_facts=collected.get("ansible_facts") or {},
+                result.update(changed=False, facts={key: value for key, value in collected.items() if key != "ansible_facts"},
+                              ansible_facts=collected.get("ansible_facts") or {},
                               evaluation={"host": host, "file_cases": False}, msg=[])
                 if collected.get("warnings"):
                     result["warnings"] = list(collected["warnings"])
@@ -116,7 +117,9 @@ class ActionModule(SpecAction):
             ansible_facts={"imagicle_alarms": alarms, "imagicle_evaluation": evaluation},
         )
         if collected is not None:
-            result["facts"] = collected
+            # How the collection went; the facts themselves are the host's fact imagicle_health (once, not twice
+            # in every result the controller keeps).
+            result["facts"] = {key: value for key, value in collected.items() if key != "ansible_facts"}
         # The facts evaluated become the host's imagicle_health (what the health_report filter shows).
         given_facts = facts_result.get("ansible_facts") if isinstance(facts_result, dict) else None
         if isinstance(given_facts, dict) and isinstance(given_facts.get("imagicle_health"), dict):

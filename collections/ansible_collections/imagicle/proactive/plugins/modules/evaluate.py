@@ -190,8 +190,8 @@ evaluation:
     eligibility: {eligible: false, reasons: ["plan basic has no proactive support"], consent: true}
 facts:
   description:
-    - The result of M(imagicle.proactive.appsuite_facts) when O(collect) ran it (C(ansible_facts.imagicle_health),
-      C(failed), C(unreachable), C(msg)); its facts are also set as the host's fact C(imagicle_health).
+    - How M(imagicle.proactive.appsuite_facts) went when O(collect) ran it - its result without its facts (C(failed),
+      C(unreachable), C(msg), C(warnings)). The facts are set as the host's fact C(imagicle_health).
   returned: when O(collect) is given
   type: dict
 msg:
