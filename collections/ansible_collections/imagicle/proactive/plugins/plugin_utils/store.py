@@ -36,7 +36,7 @@ import re
 import socket
 import sqlite3
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -73,7 +73,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import E
 __all__ = [
     "CASE_STATUSES", "DEFAULT_LOCK_NAME", "DEFAULT_SQLITE_PATH", "HISTORY_DAILY_DAYS", "HISTORY_HOURLY_DAYS",
     "HISTORY_RAW_DAYS", "MIGRATIONS", "OUTBOX_KINDS", "OUTBOX_STATUSES", "POSTGRESQL_CONNECT_TIMEOUT_SECONDS",
-    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "ConditionRecord", "OutboxItem", "RunLock", "Silence", "Store",
+    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "ConditionRecord", "OpenOnce", "OutboxItem", "RunLock", "Silence", "Store",
     "StoreError", "StoreLocation", "StoreLocked", "open_store", "parse_store_url",
 ]
 
@@ -1013,6 +1013,33 @@ def _open(url: str | None, source: str, migrations: Sequence[Sequence[str]] | No
         store.close()
         raise
     return store
+
+
+class OpenOnce:
+    """The state store opened on first use and kept open for the next ones, until :meth:`close`.
+
+    The steps of one host's evaluation (recording its metrics and reading its history, then the
+    progress of its sustained alarms) share one connection instead of opening the store for each.
+    Calling it gives a context manager of the open store, as ``open_store`` does, whose end does
+    not close it; ``opener()`` opens the store (e.g. ``lambda: open_store(url)``). A store that
+    could not be opened is tried again at the next use.
+    """
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._opener = opener
+        self._store: Store | None = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Store]:
+        if self._store is None:
+            self._store = self._opener()
+        yield self._store
+
+    def close(self) -> None:
+        """Close the store when it was opened (idempotent)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def open_store(url: str | None, source: str = "state store") -> Store:

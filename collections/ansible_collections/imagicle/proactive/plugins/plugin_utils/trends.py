@@ -133,7 +133,8 @@ def _sorted_series(points: Sequence[Any]) -> list[Point] | None:
         return None
     kinds = set(map(type, values))
     if kinds != {float}:
-        if not kinds <= {float, int} or not all(-_EXACT_INT <= value <= _EXACT_INT for value in values if type(value) is int):  # pylint: disable=unidiomatic-typecheck  # a bool is no number
+        whole = [value for value in values if type(value) is int]  # pylint: disable=unidiomatic-typecheck  # a bool is no number
+        if not kinds <= {float, int} or not all(-_EXACT_INT <= value <= _EXACT_INT for value in whole):
             return None
         values = [float(value) for value in values]
         points = list(zip(times, values))
