@@ -832,7 +832,8 @@ class Store:
 
         SQLite reads each series through its primary key (a query per series, without the series
         column, is faster there than one query for all); PostgreSQL reads the series that start
-        at the same time in one query (each query is a round trip). PostgreSQL finds the changes
+        at the same time in one query (each query is a round trip), its times as whole microseconds
+        since the epoch (as SQLite keeps them: integers are read faster than times). PostgreSQL finds the changes
         of a series itself (LAG and LEAD over its points) and returns only those rows; SQLite,
         where such a query costs more than reading every row, returns them all and they are
         picked here (:func:`_changes`). A time is converted to a datetime once for all the series
@@ -849,23 +850,34 @@ class Store:
             for (start, changed), series in sorted(groups.items()):
                 if self.engine == "sqlite":
                     for one in series:
-                        rows = cur.execute("SELECT at, value FROM metric_points WHERE series = ? AND at >= ? ORDER BY at",
-                                           (one, start)).fetchall()
-                        found[names[one]] = _changes(rows) if changed else rows
+                        found[names[one]] = self._sqlite_points(cur, one, start, changed)
                     continue
                 where = "series IN (%s)" % ", ".join("?" * len(series))
-                sql = (_changes_sql(where, "series, at, value") if changed else
-                       "SELECT series, at, value FROM metric_points WHERE %s AND at >= ? ORDER BY series, at" % where)
+                sql = (_changes_sql(where, "series, %s, value" % _PG_MICROSECONDS) if changed else
+                       "SELECT series, %s, value FROM metric_points WHERE %s AND at >= ? ORDER BY series, at" % (_PG_MICROSECONDS, where))
                 for series_id, points in itertools.groupby(self._execute(cur, sql, sorted(series) + [start]).fetchall(),
                                                            key=_FIRST):
                     found[names[series_id]] = list(map(_REST, points))
+        # Whole microseconds since the epoch (as SQLite keeps them, as PostgreSQL is asked for them): _from_at in C.
         distinct = list(set(itertools.chain.from_iterable(map(_FIRST, rows) for rows in found.values())))
-        if self.engine == "sqlite":  # whole microseconds since the epoch (_from_at, in C)
-            times = dict(zip(distinct, map(EPOCH.__add__, map(_MICROSECOND.__mul__, distinct))))
-        else:
-            times = {at: self._from_at(at) for at in distinct}
+        times = dict(zip(distinct, map(EPOCH.__add__, map(_MICROSECOND.__mul__, map(int, distinct)))))
         return {name: tuple(zip(map(times.__getitem__, map(_FIRST, found[name])), map(float, map(_SECOND, found[name]))))
                 if name in found else () for name in starts}
+
+    @staticmethod
+    def _sqlite_points(cur: Any, series: int, start: int, changed: bool) -> list[tuple[Any, Any]]:
+        """(time, value) of a series from ``start`` on, oldest first; with ``changed`` only its changes
+        (:func:`_changes`). A series that did not change (its lowest value is its highest: a disk's
+        size, most of the time) is then two rows of its own index, not all of them read and dropped."""
+        if changed:
+            first, last, low, high = cur.execute("SELECT MIN(at), MAX(at), MIN(value), MAX(value) FROM metric_points "
+                                                 "WHERE series = ? AND at >= ?", (series, start)).fetchone()
+            if first is None:
+                return []
+            if low == high:
+                return [(first, low)] if first == last else [(first, low), (last, low)]
+        rows = cur.execute("SELECT at, value FROM metric_points WHERE series = ? AND at >= ? ORDER BY at", (series, start)).fetchall()
+        return _changes(rows) if changed else rows
 
     def _host_series(self, cur: Any, host: str) -> dict[int, str]:
         """The series of ``host``: {id: metric name}."""
@@ -954,6 +966,10 @@ class Store:
         with self._tx("prune metrics") as cur:
             self._execute(cur, "DELETE FROM metric_points WHERE at < ?", (self._at(_utc(before, "before")),))
             return cur.rowcount
+
+
+# A PostgreSQL time as whole microseconds since the UTC epoch (exact: numeric from PostgreSQL 14 on, rounded before).
+_PG_MICROSECONDS = "(EXTRACT(EPOCH FROM at) * 1000000)::bigint"
 
 
 def _changes(rows: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
