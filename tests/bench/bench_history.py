@@ -9,8 +9,8 @@ database's used_percent), then measures one evaluation round of the hosts, inter
 
 * (a) without history: ``evaluation.evaluate_host(..., history=None)`` per host;
 * (b) with history, as the ``evaluate`` action does it: ``history.remember(open_store...)`` per
-  host (open the store, record this run's metrics, read back the prediction window, compact
-  the host's old history, close), then ``evaluate_host(..., history=...)``.
+  host (open the store, record this run's metrics, read back the window each metric's rules
+  need, compact the host's old history, close), then ``evaluate_host(..., history=...)``.
 
 One warm-up round of each, then ``--repetitions`` of each, (a) and (b) alternating; each round
 of (b) is the next scheduled run, 5 minutes after the previous one. A last round of (b) is taken
@@ -24,7 +24,7 @@ day leaves the same rows as compacting it at every run (tests/bench/test_bench_h
 checks this against a run-by-run replay). The facts of the measured runs are those of
 bench_evaluate.py (90 % healthy, 10 % with faults, a few hosts without facts).
 
-It reports medians, spread, the ratio (b)/(a), the time per host, the size of the store on disk
+It reports medians, spread, the ratio (b)/(a), the time per host (and the CPU time of this process per host), the size of the store on disk
 and its rows per table, for SQLite and, when a private PostgreSQL cluster can be started (the
 test bed's PostgreSQL 15, as the state store tests start it), for PostgreSQL; results and a
 description of the machine go to a JSON file.
@@ -58,8 +58,13 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.evaluation impo
     host_settings,
     usable_health,
 )
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import History, remember, space_metrics  # noqa: E402
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import PREDICTION_WINDOW  # noqa: E402
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import (  # noqa: E402
+    History,
+    history_names,
+    remember,
+    space_metrics,
+)
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import history_windows, metric_kind, read_for_changes  # noqa: E402
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store  # noqa: E402
 from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils.health_fixture import healthy_health  # noqa: E402
 
@@ -69,6 +74,7 @@ STEP = timedelta(minutes=5)
 # The first measured run; the built history ends one step before it.
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 DEFAULT_OUT = os.path.join(ROOT, "tests", "output", "bench_history.json")
+WINDOWS = history_windows()
 HOST_VARIABLES = {"imagicle_customer": "acme", "imagicle_consent": True,
                   "imagicle_sla": {"plan": "gold", "timezone": "Europe/Rome", "holidays": {"country": "IT"}}}
 
@@ -192,16 +198,16 @@ def store_size(store, path: str | None, hosts: int, days: float) -> dict:
 # --- the rounds ----------------------------------------------------------------------------------
 
 def round_without(estate, settings, at) -> dict:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     alarms = 0
     for host, health in estate:
         alarms += len(evaluate_host(settings[host], health=health, detected_at=at, history=None)["alarms"])
-    return {"seconds": time.perf_counter() - started, "alarms": alarms}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu, "alarms": alarms}
 
 
 def round_with(estate, settings, at, url) -> dict:
     """What the evaluate action does per host: remember() on a store opened for the host, then evaluate_host."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     alarms = points = warnings = with_history = 0
     for host, health in estate:
         remembered = remember(lambda: open_store(url, "state store"), host, usable_health(None, health), at)
@@ -211,7 +217,7 @@ def round_with(estate, settings, at, url) -> dict:
         if remembered.history is not None:
             with_history += 1
             points += sum(len(series) for series in remembered.history.series.values())
-    return {"seconds": time.perf_counter() - started, "alarms": alarms, "points_read": points,
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu, "alarms": alarms, "points_read": points,
             "hosts_with_history": with_history, "warnings": warnings}
 
 
@@ -230,7 +236,9 @@ def round_apart(estate, settings, at, url) -> dict:
             store.record_metrics(host, at, metrics)
             mark, now = now, time.perf_counter()
             steps["record"] += now - mark
-            history = History({name: tuple(store.metrics(host, name, at - PREDICTION_WINDOW)) for name in sorted(metrics)})
+            reads = {name: at - WINDOWS[metric_kind(name)] for name in history_names(usable_health(None, health))
+                     if WINDOWS.get(metric_kind(name))}
+            history = History(store.metrics(host, reads, changes=[name for name in reads if read_for_changes(name)]))
             mark, now = now, time.perf_counter()
             steps["read"] += now - mark
             store.compact_metrics(at, host=host)
@@ -250,6 +258,11 @@ def _summary(values: list[float], hosts: int) -> dict:
             "min_s": round(min(values), 4), "max_s": round(max(values), 4),
             "spread_percent": round((max(values) - min(values)) / median * 100, 1) if median else None,
             "per_host_ms": round(median / hosts * 1000, 4)}
+
+
+def _cpu_ms(values: list[float], hosts: int) -> float:
+    """The median CPU time of this process per host, ms (a PostgreSQL server's own CPU is not in it)."""
+    return round(statistics.median(values) / hosts * 1000, 4)
 
 
 def measure(url: str, engine: str, estate, settings, hosts: int, days: float, repetitions: int, profiles: int,
@@ -273,6 +286,7 @@ def measure(url: str, engine: str, estate, settings, hosts: int, days: float, re
 
     at = NOW
     runs = {"without": [], "with": []}
+    cpu = {"without": [], "with": []}
     last_with = last_without = None
     for repetition in range(repetitions + 1):  # the first is the warm-up
         last_without = round_without(estate, settings, at)
@@ -280,6 +294,8 @@ def measure(url: str, engine: str, estate, settings, hosts: int, days: float, re
         if repetition:
             runs["without"].append(last_without["seconds"])
             runs["with"].append(last_with["seconds"])
+            cpu["without"].append(last_without["cpu_seconds"])
+            cpu["with"].append(last_with["cpu_seconds"])
         log("%s %s: without history %.3f s, with history %.3f s" % (
             engine, "warm-up" if not repetition else "repetition %d" % repetition, last_without["seconds"],
             last_with["seconds"]))
@@ -290,8 +306,9 @@ def measure(url: str, engine: str, estate, settings, hosts: int, days: float, re
         result["size_after"] = store_size(store, path, hosts, days)
     without, with_history = _summary(runs["without"], hosts), _summary(runs["with"], hosts)
     result.update(
-        without_history=dict(without, alarms=last_without["alarms"]),
-        with_history=dict(with_history, **{key: value for key, value in last_with.items() if key != "seconds"}),
+        without_history=dict(without, alarms=last_without["alarms"], cpu_per_host_ms=_cpu_ms(cpu["without"], hosts)),
+        with_history=dict(with_history, cpu_per_host_ms=_cpu_ms(cpu["with"], hosts),
+                          **{key: value for key, value in last_with.items() if key not in ("seconds", "cpu_seconds")}),
         ratio=round(with_history["median_s"] / without["median_s"], 2) if without["median_s"] else None,
         apart={"seconds": {key: round(value, 4) for key, value in apart.items()},
                "per_host_ms": {key: round(value / hosts * 1000, 4) for key, value in apart.items()}},
@@ -375,10 +392,11 @@ def run(hosts: int = 1000, days: float = 30, repetitions: int = 3, engines=("sql
     finally:
         shutil.rmtree(base, ignore_errors=True)
     for engine, figures in result["engines"].items():
-        log("%s: without history %.3f s (%.3f ms/host), with history %.3f s (%.3f ms/host), ratio %.1f; "
+        log("%s: without history %.3f s (%.3f ms/host), with history %.3f s (%.3f ms/host, CPU %.3f ms/host), ratio %.1f; "
             "store %.1f MB, %d bytes per host per month" % (
                 engine, figures["without_history"]["median_s"], figures["without_history"]["per_host_ms"],
-                figures["with_history"]["median_s"], figures["with_history"]["per_host_ms"], figures["ratio"],
+                figures["with_history"]["median_s"], figures["with_history"]["per_host_ms"],
+                figures["with_history"]["cpu_per_host_ms"], figures["ratio"],
                 figures["size_built"]["bytes"] / 1e6, figures["size_built"]["bytes_per_host_per_month"]))
     if out:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

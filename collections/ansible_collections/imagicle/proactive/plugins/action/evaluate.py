@@ -23,7 +23,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.cases import su
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.history import remember
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import history_windows
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import SpecAction, store_url
-from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import OpenOnce, StoreError, open_store
 
 FACTS_MODULE = "imagicle.proactive.appsuite_facts"
 SETTING_VARIABLES = (
@@ -90,8 +90,9 @@ class ActionModule(SpecAction):
             health = (task_vars.get("ansible_facts") or {}).get("imagicle_health")
         detected_at = detected_at or datetime.now(timezone.utc)
         # The metrics go to the state store of the cases callback (not in check mode), and the history
-        # the host's rules read comes back.
-        remembered = remember(lambda: open_store(store_url(None), "state store"), host,
+        # the host's rules read comes back; one connection to the store for the host.
+        store = OpenOnce(lambda: open_store(store_url(None), "state store"))
+        remembered = remember(store, host,
                               usable_health(facts_result, health), detected_at,
                               record=not self._task.check_mode, windows=history_windows(settings.catalogue))
         evaluation = evaluate_host(settings, facts_result=facts_result, health=health,
@@ -100,13 +101,14 @@ class ActionModule(SpecAction):
         if any(alarm.get("sustain") for alarm in alarms):
             # How far each alarm of a sustained rule is from its case (the cases callback decides; this only says it).
             try:
-                with open_store(store_url(None), "state store") as store:
+                with store() as opened:
                     for alarm in alarms:
-                        progress = sustain_progress(store, alarm, detected_at) if alarm.get("sustain") else None
+                        progress = sustain_progress(opened, alarm, detected_at) if alarm.get("sustain") else None
                         if progress is not None:
                             alarm["pending"] = progress
             except StoreError:
                 pass  # the history step above already warned that the store cannot be used
+        store.close()
         # The cases callback files the alarms of this task unless told not to (a look at one host).
         evaluation["file_cases"] = args["file_cases"]
         result.update(

@@ -54,29 +54,13 @@ def _time(point) -> datetime:
     return point[0]
 
 
-def _is_clean(points: list) -> bool:
-    """Whether ``points`` are what the state store returns: (UTC datetime, finite float) pairs, strictly in time order."""
-    previous = None
-    for point in points:
-        if type(point) is not tuple or len(point) != 2:  # pylint: disable=unidiomatic-typecheck  # exact types only
-            return False
-        when, value = point
-        if (type(when) is not datetime or when.tzinfo is not timezone.utc  # pylint: disable=unidiomatic-typecheck
-                or type(value) is not float or not math.isfinite(value)  # pylint: disable=unidiomatic-typecheck
-                or (previous is not None and when <= previous)):
-            return False
-        previous = when
-    return True
-
-
 def _until(points: Iterable[Sequence[Any]], now: datetime, *, include_now: bool = True) -> list:
     """The cleaned ``points`` at or before ``now`` (before it with ``include_now`` false).
 
-    History as the state store returns it is clean already and passes after one cheap look;
-    anything else goes through ``trends.clean_points``.
+    History as the state store returns it is clean already and passes ``trends.clean_points``
+    after a look in C; anything else is cleaned point by point.
     """
-    points = list(points)
-    series = points if _is_clean(points) else trends.clean_points(points)
+    series = trends.clean_points(points)
     end = len(series)
     while end and (series[end - 1][0] > now or (not include_now and series[end - 1][0] == now)):
         end -= 1

@@ -36,6 +36,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import (
     metric_kind,
     not_reporting_reason,
     number,
+    read_for_changes,
 )
 
 DATABASE_USED_PERCENT = "database:used_percent"
@@ -256,8 +257,9 @@ def remember(open_store: Callable, host: str, health, at: datetime, record: bool
     try:
         with open_store() as store:
             recorded = store.record_metrics(host, at, metrics) if record else 0
-            history = History(types.MappingProxyType({name: tuple(store.metrics(host, name, at - window))
-                                                      for name, window in reads if window}))
+            windows = {name: at - window for name, window in reads if window}
+            history = History(types.MappingProxyType(store.metrics(host, windows, changes=[
+                name for name in windows if read_for_changes(name)])))
             try:
                 if record and not _compacted_this_hour(history, at):
                     store.compact_metrics(at, host=host)

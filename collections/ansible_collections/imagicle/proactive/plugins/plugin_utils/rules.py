@@ -1317,6 +1317,21 @@ def metric_kind(name: str) -> str:
     return family
 
 
+def read_for_changes(name: str) -> bool:
+    """Whether the rules read the history of metric ``name`` only for when its value changed: a
+    disk's size (``capacity_changes`` of the space prediction), a pool's licensed count (of the
+    peak prediction) and a process's start time (its restarts, ``behaviour.restarts_within``).
+
+    Of such a metric the history holds the first value of the window, each value that differs
+    from the one before it and the last value: a value equal to the one before it changes
+    nothing for these readers, so they find the same changes as in every value.
+    """
+    return name.endswith(_CHANGE_FIELDS)
+
+
+_CHANGE_FIELDS = (":total_bytes", ":licensed", ":start_time_epoch")
+
+
 def history_windows(catalogue: Catalogue | None = None) -> dict[str, timedelta]:
     """How far back the enabled rules of ``catalogue`` read each kind of metric (see :func:`metric_kind`).
 

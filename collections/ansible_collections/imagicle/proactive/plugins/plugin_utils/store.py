@@ -27,14 +27,16 @@ four are imported from here.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
+import operator
 import os
 import re
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -71,7 +73,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.trends import E
 __all__ = [
     "CASE_STATUSES", "DEFAULT_LOCK_NAME", "DEFAULT_SQLITE_PATH", "HISTORY_DAILY_DAYS", "HISTORY_HOURLY_DAYS",
     "HISTORY_RAW_DAYS", "MIGRATIONS", "OUTBOX_KINDS", "OUTBOX_STATUSES", "POSTGRESQL_CONNECT_TIMEOUT_SECONDS",
-    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "ConditionRecord", "OutboxItem", "RunLock", "Silence", "Store",
+    "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_SECONDS", "CaseRecord", "ConditionRecord", "OpenOnce", "OutboxItem", "RunLock", "Silence", "Store",
     "StoreError", "StoreLocation", "StoreLocked", "open_store", "parse_store_url",
 ]
 
@@ -91,6 +93,7 @@ _MICROSECOND = timedelta(microseconds=1)
 # Key of the PostgreSQL transaction-level advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK_KEY = 7_415_230_118
 _LOCAL_ID_PREFIX = "LOCAL-"
+_FIRST, _SECOND, _REST = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(slice(1, None))
 _SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Exactly what _dt writes with _SQLITE_TIME_FORMAT (ASCII digits, six of the fraction).
 _SQLITE_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
@@ -319,8 +322,19 @@ class Store:
             row = self._execute(cur, "SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
+    def _at_version(self, version: int) -> bool:
+        """Whether the store's schema is at ``version`` already: one read without a lock (the usual open)."""
+        try:
+            with self._tx("read the schema version", write=False) as cur:
+                row = self._execute(cur, "SELECT MAX(version) FROM schema_version").fetchone()
+        except StoreError:  # no schema_version table yet: a new store
+            return False
+        return row is not None and row[0] is not None and int(row[0]) == version
+
     def _migrate(self, migrations: Sequence[Sequence[str]]) -> None:
         known = len(migrations)
+        if self._at_version(known):
+            return
         with self._tx("apply schema migrations") as cur:
             if self.engine == "postgresql":
                 self._execute(cur, "SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK_KEY,))
@@ -794,13 +808,76 @@ class Store:
                                   [(ids[name], stamp, number) for name, number in values.items()])
         return len(values)
 
-    def metrics(self, host: str, name: str, since: datetime) -> list[tuple[datetime, float]]:
-        """The history of metric ``name`` of ``host`` from ``since`` on, oldest first."""
+    def metrics(self, host: str, name: str | Mapping[str, datetime], since: datetime | None = None, *,
+                changes: Collection[str] = ()) -> list[tuple[datetime, float]] | dict[str, tuple[tuple[datetime, float], ...]]:
+        """The history of metric ``name`` of ``host`` from ``since`` on, oldest first.
+
+        ``name`` may instead map several metric names to their ``since``: then the history of
+        each, by name, as a tuple (``()``: none), all read in one transaction; of the metrics
+        named in ``changes`` only the first value, each value that differs from the one before
+        it and the last value are read (what a reader of their changes needs, see
+        ``rules.read_for_changes``).
+        """
+        if isinstance(name, Mapping):
+            return self._metric_windows(host, name, frozenset(changes))
         with self._tx("read metrics of %s" % host, write=False) as cur:
             rows = self._execute(cur, "SELECT at, value FROM metric_points WHERE series = "
                                       "(SELECT id FROM metric_series WHERE host = ? AND name = ?) AND at >= ? ORDER BY at",
                                  (host, name, self._at(_utc(since, "since")))).fetchall()
         return [(self._from_at(at), float(value)) for at, value in rows]
+
+    def _metric_windows(self, host: str, since: Mapping[str, datetime],
+                        changes: frozenset[str]) -> dict[str, tuple[tuple[datetime, float], ...]]:
+        """The history of each metric ``name`` of ``host`` from ``since[name]`` on, by name (see :meth:`metrics`).
+
+        SQLite reads each series through its primary key (a query per series, without the series
+        column, is faster there than one query for all); PostgreSQL reads the series that start
+        at the same time in one query (each query is a round trip), its times as whole microseconds
+        since the epoch (as SQLite keeps them: integers are read faster than times). PostgreSQL finds the changes
+        of a series itself (LAG and LEAD over its points) and returns only those rows; SQLite,
+        where such a query costs more than reading every row, returns them all and they are
+        picked here (:func:`_changes`). A time is converted to a datetime once for all the series
+        that hold it.
+        """
+        starts = {str(name): self._at(_utc(moment, "since")) for name, moment in since.items()}
+        found: dict[str, list[tuple[Any, Any]]] = {}
+        with self._tx("read metrics of %s" % host, write=False) as cur:
+            ids = {name: series for series, name in self._host_series(cur, host).items() if name in starts}
+            groups: dict[tuple[Any, bool], list[int]] = {}
+            for name, series in ids.items():
+                groups.setdefault((starts[name], name in changes), []).append(series)
+            names = {series: name for name, series in ids.items()}
+            for (start, changed), series in sorted(groups.items()):
+                if self.engine == "sqlite":
+                    for one in series:
+                        found[names[one]] = self._sqlite_points(cur, one, start, changed)
+                    continue
+                where = "series IN (%s)" % ", ".join("?" * len(series))
+                sql = (_changes_sql(where, "series, %s, value" % _PG_MICROSECONDS) if changed else
+                       "SELECT series, %s, value FROM metric_points WHERE %s AND at >= ? ORDER BY series, at" % (_PG_MICROSECONDS, where))
+                for series_id, points in itertools.groupby(self._execute(cur, sql, sorted(series) + [start]).fetchall(),
+                                                           key=_FIRST):
+                    found[names[series_id]] = list(map(_REST, points))
+        # Whole microseconds since the epoch (as SQLite keeps them, as PostgreSQL is asked for them): _from_at in C.
+        distinct = list(set(itertools.chain.from_iterable(map(_FIRST, rows) for rows in found.values())))
+        times = dict(zip(distinct, map(EPOCH.__add__, map(_MICROSECOND.__mul__, map(int, distinct)))))
+        return {name: tuple(zip(map(times.__getitem__, map(_FIRST, found[name])), map(float, map(_SECOND, found[name]))))
+                if name in found else () for name in starts}
+
+    @staticmethod
+    def _sqlite_points(cur: Any, series: int, start: int, changed: bool) -> list[tuple[Any, Any]]:
+        """(time, value) of a series from ``start`` on, oldest first; with ``changed`` only its changes
+        (:func:`_changes`). A series that did not change (its lowest value is its highest: a disk's
+        size, most of the time) is then two rows of its own index, not all of them read and dropped."""
+        if changed:
+            first, last, low, high = cur.execute("SELECT MIN(at), MAX(at), MIN(value), MAX(value) FROM metric_points "
+                                                 "WHERE series = ? AND at >= ?", (series, start)).fetchone()
+            if first is None:
+                return []
+            if low == high:
+                return [(first, low)] if first == last else [(first, low), (last, low)]
+        rows = cur.execute("SELECT at, value FROM metric_points WHERE series = ? AND at >= ? ORDER BY at", (series, start)).fetchall()
+        return _changes(rows) if changed else rows
 
     def _host_series(self, cur: Any, host: str) -> dict[int, str]:
         """The series of ``host``: {id: metric name}."""
@@ -891,6 +968,28 @@ class Store:
             return cur.rowcount
 
 
+# A PostgreSQL time as whole microseconds since the UTC epoch (exact: numeric from PostgreSQL 14 on, rounded before).
+_PG_MICROSECONDS = "(EXTRACT(EPOCH FROM at) * 1000000)::bigint"
+
+
+def _changes(rows: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Of the (time, value) ``rows`` of a series, oldest first, the first, each whose value differs from
+    the one before it and the last (as :func:`_changes_sql` finds them)."""
+    values = list(map(_SECOND, rows))
+    keep = [0] + list(itertools.compress(itertools.count(1), map(operator.ne, values, itertools.islice(values, 1, None))))
+    if keep[-1] != len(rows) - 1:
+        keep.append(len(rows) - 1)
+    return list(map(rows.__getitem__, keep)) if rows else rows
+
+
+def _changes_sql(where: str, columns: str) -> str:
+    """The points of the series matching ``where`` from ``at >= ?`` on that a reader of their changes needs:
+    the first, each whose value differs from the one before it and the last; ``columns`` of each."""
+    return ("SELECT %s FROM (SELECT series, at, value, LAG(value) OVER (PARTITION BY series ORDER BY at) AS previous_value, "
+            "LEAD(at) OVER (PARTITION BY series ORDER BY at) AS next_at FROM metric_points WHERE %s AND at >= ?) AS p "
+            "WHERE previous_value IS NULL OR value <> previous_value OR next_at IS NULL ORDER BY series, at" % (columns, where))
+
+
 def _bucket_start(moment: datetime, bucket: timedelta) -> datetime:
     """The start of the ``bucket`` (aligned on the UTC epoch) that holds ``moment``."""
     return EPOCH + bucket * ((moment - EPOCH) // bucket)
@@ -930,6 +1029,33 @@ def _open(url: str | None, source: str, migrations: Sequence[Sequence[str]] | No
         store.close()
         raise
     return store
+
+
+class OpenOnce:
+    """The state store opened on first use and kept open for the next ones, until :meth:`close`.
+
+    The steps of one host's evaluation (recording its metrics and reading its history, then the
+    progress of its sustained alarms) share one connection instead of opening the store for each.
+    Calling it gives a context manager of the open store, as ``open_store`` does, whose end does
+    not close it; ``opener()`` opens the store (e.g. ``lambda: open_store(url)``). A store that
+    could not be opened is tried again at the next use.
+    """
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._opener = opener
+        self._store: Store | None = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Store]:
+        if self._store is None:
+            self._store = self._opener()
+        yield self._store
+
+    def close(self) -> None:
+        """Close the store when it was opened (idempotent)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def open_store(url: str | None, source: str = "state store") -> Store:

@@ -31,10 +31,12 @@ the same answer (a prediction can be replayed as of any past instant).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import operator
 import reprlib
 import statistics
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -63,9 +65,18 @@ CAPACITY_TOLERANCE = 0.001
 HORIZON = timedelta(days=36525)
 # 1.4826 * MAD estimates the standard deviation of normally distributed values.
 MAD_SCALE = 1.4826
+# Whole numbers up to this size are floats exactly (clean_points takes them as they are).
+_EXACT_INT = 2 ** 53
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_TZINFO = operator.attrgetter("tzinfo")
 
 
 # --- input ----------------------------------------------------------------------------------
+
+
+def _time(point: Sequence[Any]) -> datetime:
+    return point[0]
 
 
 def _aware(value, what: str) -> datetime:
@@ -102,6 +113,54 @@ def _mean(values: Sequence[float]) -> float:
         return math.fsum(value / len(values) for value in values)
 
 
+def _sorted_series(points: Sequence[Any]) -> list[Point] | None:
+    """``clean_points(points)`` when ``points`` are clean already, else None (the caller cleans them).
+
+    Clean already: ``(datetime in UTC, finite float)`` tuples in time order, as the state store
+    returns them (and as this module returns them), where only neighbours may share an instant
+    (a run's own value read back from the store and added again); whole numbers count as the
+    floats they are. A few passes over the points in C (map) instead of converting, grouping
+    and sorting them one by one in Python: the same points, merged the same way.
+    """
+    if not points:
+        return []
+    if set(map(type, points)) != {tuple} or set(map(len, points)) != {2}:
+        return None
+    times = list(map(_FIRST, points))
+    values = list(map(_SECOND, points))
+    if (set(map(type, times)) != {datetime}
+            or not all(map(operator.is_, map(_TZINFO, times), itertools.repeat(timezone.utc)))):
+        return None
+    kinds = set(map(type, values))
+    if kinds != {float}:
+        whole = [value for value in values if type(value) is int]  # pylint: disable=unidiomatic-typecheck  # a bool is no number
+        if not kinds <= {float, int} or not all(-_EXACT_INT <= value <= _EXACT_INT for value in whole):
+            return None
+        values = [float(value) for value in values]
+        points = list(zip(times, values))
+    if not all(map(math.isfinite, values)):
+        return None
+    if all(map(operator.lt, times, itertools.islice(times, 1, None))):
+        return list(points)
+    if not all(map(operator.le, times, itertools.islice(times, 1, None))):
+        return None
+    # The indexes of the points at the same instant as the one before them, and each run of them merged.
+    same = list(itertools.compress(itertools.count(1), map(operator.eq, times, itertools.islice(times, 1, None))))
+    merged: list[Point] = []
+    done = index = 0
+    while index < len(same):
+        first, end = same[index] - 1, same[index] + 1
+        index += 1
+        while index < len(same) and same[index] == end:
+            end += 1
+            index += 1
+        merged.extend(points[done:first])
+        merged.append((times[first], _mean(values[first:end])))
+        done = end
+    merged.extend(points[done:])
+    return merged
+
+
 def clean_points(points: Iterable[Sequence[Any]]) -> list[Point]:
     """``points`` sorted by time in UTC, without missing values, one point per instant.
 
@@ -109,7 +168,13 @@ def clean_points(points: Iterable[Sequence[Any]]) -> list[Point]:
     one is a ValueError naming the point, because guessing its zone would shift the history by
     hours. Values that are None, NaN or infinite are dropped. Values at the same instant (in any
     timezone) become one point holding their mean, so a sample written twice weighs once.
+    Points that are clean already (see :func:`_sorted_series`) pass after one look at each.
     """
+    if not isinstance(points, (list, tuple)):
+        points = list(points)
+    series = _sorted_series(points)
+    if series is not None:
+        return series
     by_time: dict[datetime, list[float]] = {}
     for index, point in enumerate(points):
         what = "point %d of the history" % index
@@ -178,7 +243,11 @@ def thin(points: Iterable[Sequence[Any]], max_points: int = DEFAULT_MAX_POINTS) 
     ``max_points`` points.
     """
     _count(max_points, "max_points", 2)
-    series = clean_points(points)
+    return thin_series(clean_points(points), max_points)
+
+
+def thin_series(series: list[Point], max_points: int) -> list[Point]:
+    """:func:`thin` of a ``series`` that is clean already (:func:`clean_points`), without cleaning it again."""
     if len(series) <= max_points:
         return series
     start = series[0][0]
@@ -208,14 +277,23 @@ def theil_sen(points: Iterable[Sequence[Any]], *, min_points: int = DEFAULT_MIN_
     """
     _count(min_points, "min_points", 2)
     _count(max_points, "max_points", min_points)
-    series = thin(points, max_points)
+    return _fit(thin_series(clean_points(points), max_points), min_points)
+
+
+def _fit(series: list[Point], min_points: int) -> Fit | None:
+    """:func:`theil_sen` of the clean and thinned ``series``."""
     count = len(series)
     if count < min_points:
         return None
     anchor = series[0][0]
     xs = [(point[0] - anchor).total_seconds() for point in series]
     ys = [point[1] for point in series]
-    slope = statistics.median((ys[j] - ys[i]) / (xs[j] - xs[i]) for i in range(count) for j in range(i + 1, count))
+    # The slope between every two points, each pair as (ys[j] - ys[i]) / (xs[j] - xs[i]) with i < j.
+    slopes: list[float] = []
+    for i in range(count - 1):
+        slopes.extend(map(operator.truediv, map(operator.sub, ys[i + 1:], itertools.repeat(ys[i])),
+                          map(operator.sub, xs[i + 1:], itertools.repeat(xs[i]))))
+    slope = statistics.median(slopes)
     intercept = statistics.median(y - slope * x for x, y in zip(xs, ys))
     if not (math.isfinite(slope) and math.isfinite(intercept)):
         return None
@@ -249,11 +327,13 @@ def _last_fall(values: Sequence[float], drop_fraction: float) -> int:
     return 0
 
 
-def _last_capacity_change(capacity: Iterable[Sequence[Any]]) -> datetime | None:
-    """The time of the last value of ``capacity`` that differs from the one before it (None: none)."""
-    series = clean_points(capacity)
-    for index in range(len(series) - 1, 0, -1):
-        old, new = series[index - 1][1], series[index][1]
+def _last_capacity_change(series: list[Point]) -> datetime | None:
+    """The time of the last value of the clean ``series`` of a capacity that differs from the one before it (None: none)."""
+    values = [point[1] for point in series]
+    # Only where a value is not the one before it can it differ by more than the tolerance.
+    differ = list(itertools.compress(itertools.count(1), map(operator.ne, values, itertools.islice(values, 1, None))))
+    for index in reversed(differ):
+        old, new = values[index - 1], values[index]
         if abs(new - old) > CAPACITY_TOLERANCE * max(abs(old), abs(new)):
             return series[index][0]
     return None
@@ -264,8 +344,9 @@ def _check_fraction(drop_fraction) -> None:
         raise ValueError("drop_fraction must be a number above 0 and at most 1 (a share of the range), not %r" % (drop_fraction,))
 
 
-def _reset_time(series: list[Point], drop_fraction: float, capacity_changes: Iterable[Sequence[Any]] | None) -> datetime | None:
-    """When the history of the cleaned ``series`` was last reset (see :func:`rebase`); None: never."""
+def _reset_time(series: list[Point], drop_fraction: float, capacity_changes: list[Point] | None) -> datetime | None:
+    """When the history of the cleaned ``series`` was last reset (see :func:`rebase`, with the
+    cleaned ``capacity_changes``); None: never."""
     fall = _last_fall([point[1] for point in series], drop_fraction)
     reset = series[fall][0] if fall else None
     changed = None if capacity_changes is None else _last_capacity_change(capacity_changes)
@@ -297,11 +378,16 @@ def rebase(points: Iterable[Sequence[Any]], *, drop_fraction: float = DEFAULT_DR
     """
     _check_fraction(drop_fraction)
     series = clean_points(points)
-    reset = _reset_time(series, drop_fraction, capacity_changes)
+    reset = _reset_time(series, drop_fraction, None if capacity_changes is None else clean_points(capacity_changes))
     return series if reset is None else [point for point in series if point[0] >= reset]
 
 
 # --- time to a limit -------------------------------------------------------------------------
+
+
+def _until(series: list[Point], now: datetime) -> list[Point]:
+    """The points of the clean ``series`` at or before ``now``."""
+    return series[:bisect_right(series, now, key=_time)]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -395,11 +481,11 @@ def time_to_limit(points: Iterable[Sequence[Any]], limit: float, now: datetime, 
     _count(min_points, "min_points", 2)
     _count(max_points, "max_points", min_points)
     _check_fraction(drop_fraction)
-    known = [point for point in clean_points(points) if point[0] <= now]
-    capacity = None if capacity_changes is None else [point for point in clean_points(capacity_changes) if point[0] <= now]
+    known = _until(clean_points(points), now)
+    capacity = None if capacity_changes is None else _until(clean_points(capacity_changes), now)
     reset = _reset_time(known, drop_fraction, capacity)
     start = now - window if reset is None else max(now - window, reset)
-    recent = [point for point in known if point[0] >= start]
+    recent = known[bisect_left(known, start, key=_time):]
     where = "in the last %s" % _describe(window)
     if reset is not None and reset > now - window:
         where += " since the reset at %s" % _iso(reset)
@@ -422,7 +508,7 @@ def time_to_limit(points: Iterable[Sequence[Any]], limit: float, now: datetime, 
         return result("no values %s" % where)
     span = recent[-1][0] - recent[0][0]
     enough = len(recent) >= min_points and span >= min_span
-    fit = theil_sen(recent, min_points=min_points, max_points=max_points) if enough else None
+    fit = _fit(thin_series(recent, max_points), min_points) if enough else None
     last = recent[-1][1]
     if last >= limit_value:
         return result("the limit %g is reached: the last value is %g" % (limit_value, last), now, fit)
