@@ -587,4 +587,3 @@ class CallbackModule(CallbackBase):
         """End the playbook with ``code`` after saying why: cron mail and AWX must show that cases were not filed."""
         self._display.error("imagicle.proactive.cases: %s" % message)
         raise SystemExit(code)
-
