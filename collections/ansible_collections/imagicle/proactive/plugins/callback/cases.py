@@ -402,6 +402,7 @@ options:
         key: flap_window_minutes
 """
 
+import os
 from datetime import datetime, timedelta, timezone
 
 from ansible.plugins.callback import CallbackBase
@@ -532,6 +533,7 @@ class CallbackModule(CallbackBase):
             "lock_wait_seconds": float(self.get_option("lock_wait_seconds")),
             "lock_ttl_seconds": int(self.get_option("lock_ttl_seconds")),
             "playbook": self.playbook,
+            "run_pid": os.getpid(),
         }
 
     def _file(self):

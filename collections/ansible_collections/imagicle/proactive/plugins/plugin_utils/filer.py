@@ -159,7 +159,10 @@ class Steps:
         self.down: set = set()
 
     def _lock(self, store, report=None):
-        return case_manager.run_lock(store, "imagicle.proactive.cases (%s)" % self.settings["playbook"],
+        # The lock holds this process's pid (a lock whose process died is taken over at once); the owner names the
+        # ansible-playbook run it files for.
+        owner = "imagicle.proactive.cases (%s, ansible-playbook pid %s)" % (self.settings["playbook"], self.settings["run_pid"])
+        return case_manager.run_lock(store, owner,
                                      wait_seconds=float(self.settings["lock_wait_seconds"]),
                                      ttl_seconds=int(self.settings["lock_ttl_seconds"]), report=report)
 
@@ -256,10 +259,21 @@ def _kind(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def serve(instream, outstream) -> int:
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """Leave at once when the ansible-playbook run is gone (killed): a filer must not outlive its run, holding the
+    run lock or sending, while the next run starts. What it was sending stays queued in the outbox."""
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(3)  # pylint: disable=protected-access
+
+
+def serve(instream, outstream, parent: int | None = None) -> int:
     """The filer process: read the callback's messages from ``instream``, answer on ``outstream``."""
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
 
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
         start = pickle.load(instream)
         settings = start[1]
@@ -281,4 +295,4 @@ def main() -> None:
     # The answer goes to the real standard output; whatever a library prints goes to standard error.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    sys.exit(serve(sys.stdin.buffer, answers))
+    sys.exit(serve(sys.stdin.buffer, answers, parent=os.getppid()))

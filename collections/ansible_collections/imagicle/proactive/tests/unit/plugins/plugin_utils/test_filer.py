@@ -20,7 +20,7 @@ def settings(store_path, **options):
             "request_timeout_seconds": 5}
     base.update(options)
     return {"options": base, "policy": cases.Policy(), "attempts": 1, "send_seconds": 60, "lock_wait_seconds": 5,
-            "lock_ttl_seconds": 60, "playbook": "test"}
+            "lock_ttl_seconds": 60, "playbook": "test", "run_pid": 1}
 
 
 def test_the_filer_files_the_hosts_as_they_come_and_the_rest_at_the_end(tmp_path):
