@@ -203,7 +203,7 @@ class Steps:
             # The run lock is held for each step only, so that runs against the same store (the slices of an
             # AWX job) take turns host by host instead of waiting for each other's end.
             try:
-                with self._lock(store) as lock:
+                with self._lock(store, report=self.report) as lock:  # a wait or a takeover is told in the run's notes
                     now = datetime.now(timezone.utc)
                     for host, part in hosts:
                         self._plan(store, part, now, host=host)
