@@ -18,8 +18,11 @@ warm (one discarded warm-up run of each first). Reported per run, as medians:
   sshd processes of each host, to which every command of the run adds once it has finished
   (the module's Python and its shell: the same overhead for both modules).
 
-The ratio appsuite_facts / setup is printed for each. Needs the demo test bed up (``make demo``
-or ``scripts/demo.sh up``). Usage: ``python tests/bench/bench_facts.py [--runs N]``.
+The ratio appsuite_facts / setup is printed for each. With ``--floor``, ``ansible.builtin.ping`` is
+measured too (same rounds): what any module costs a host whatever it does (the SSH command and the
+login shell, Python, the AnsiballZ wrapper and ``ansible.module_utils.basic``), so that the part of
+appsuite_facts' figure that is its own work shows as the difference. Needs the demo test bed up
+(``make demo`` or ``scripts/demo.sh up``). Usage: ``python tests/bench/bench_facts.py [--runs N] [--floor]``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,17 @@ PLAYBOOKS = {
       ansible.builtin.setup:
 """,
 }
+# The floor (--floor): a module that does nothing on the host.
+FLOOR = {
+    "ping": """
+- name: ping
+  hosts: appsuite
+  gather_facts: false
+  tasks:
+    - name: ping
+      ansible.builtin.ping:
+""",
+}
 
 
 def run_once(playbook: str, namespaces: list) -> dict:
@@ -85,19 +99,22 @@ def run_once(playbook: str, namespaces: list) -> dict:
 def main(argv: list) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="measured runs of each (default 7)")
+    parser.add_argument("--floor", action="store_true",
+                        help="measure ansible.builtin.ping too: what any module costs (default: no)")
     args = parser.parse_args(argv)
     namespaces = host_namespaces()
+    playbooks = dict(PLAYBOOKS, **(FLOOR if args.floor else {}))
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
-        for name, text in PLAYBOOKS.items():
+        for name, text in playbooks.items():
             files[name] = os.path.join(tmp, "%s.yml" % name)
             with open(files[name], "w", encoding="utf-8") as handle:
                 handle.write("---" + text)
-        for name in PLAYBOOKS:  # warm-up: SSH masters, caches
+        for name in playbooks:  # warm-up: SSH masters, caches
             run_once(files[name], namespaces)
-        samples = {name: [] for name in PLAYBOOKS}
+        samples = {name: [] for name in playbooks}
         for _ in range(args.runs):
-            for name in PLAYBOOKS:
+            for name in playbooks:
                 samples[name].append(run_once(files[name], namespaces))
     hosts = len(namespaces)
     print("appsuite_facts against ansible.builtin.setup, %d hosts, median of %d runs each" % (hosts, args.runs))
@@ -108,6 +125,16 @@ def main(argv: list) -> int:
         ours = statistics.median(s[key] for s in samples["appsuite_facts"])
         theirs = statistics.median(s[key] for s in samples["setup"])
         print("| %s | %.3f s | %.3f s | %.2f |" % (label, ours, theirs, ours / theirs if theirs else float("nan")))
+    if args.floor:
+        print()
+        print("| per run | ping (the floor) | appsuite_facts less the floor | setup less the floor | ratio |")
+        print("|---|---|---|---|---|")
+        for key, label in (("wall", "wall time"), ("controller_cpu", "controller CPU"), ("host_cpu", "managed-host CPU")):
+            floor = statistics.median(s[key] for s in samples["ping"])
+            ours = statistics.median(s[key] for s in samples["appsuite_facts"]) - floor
+            theirs = statistics.median(s[key] for s in samples["setup"]) - floor
+            print("| %s | %.3f s | %.3f s | %.3f s | %.2f |"
+                  % (label, floor, ours, theirs, ours / theirs if theirs > 0 else float("nan")))
     return 0
 
 

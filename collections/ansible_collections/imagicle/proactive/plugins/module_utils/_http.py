@@ -13,6 +13,7 @@ This file must stay importable on Python 3.8 with the standard library only.
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime
 import http.client
 import json
@@ -20,12 +21,19 @@ import os
 import socket
 import ssl
 import tempfile
+import threading
 import time
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError
 
 DEFAULT_MAX_BYTES = 1048576
+# The month abbreviations of a certificate date as OpenSSL prints it ("Nov 26 05:40:00 2026 GMT").
+_CERT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# One TLS context per CA bundle (and one that verifies nothing), made once per process: loading a
+# bundle, the system's above all, costs more than the handshake that uses it.
+_CONTEXTS = {}
+_CONTEXTS_LOCK = threading.Lock()
 
 
 class HttpOptionError(CollectorError):
@@ -129,6 +137,25 @@ def _decode_der(der: bytes):
             pass
 
 
+def cert_time_to_seconds(text: str) -> int:
+    """Epoch seconds of a certificate date as ``getpeercert()`` gives it (``"Nov 26 05:40:00 2026 GMT"``).
+
+    The same result as ``ssl.cert_time_to_seconds``, without ``time.strptime`` (whose first call
+    imports and compiles a locale-dependent parser); anything else is left to ``ssl``, which raises
+    ValueError for what it cannot read.
+    """
+    fields = text.split() if isinstance(text, str) else ()
+    if len(fields) == 5 and fields[0] in _CERT_MONTHS and fields[4] == "GMT":
+        numbers = [fields[1], fields[3]] + fields[2].split(":")
+        if len(numbers) == 5 and all(n.isdigit() and n.isascii() for n in numbers) and len(fields[3]) == 4 \
+                and all(len(n) <= 2 for n in numbers[:1] + numbers[2:]):
+            day, year, hour, minute, second = (int(n) for n in numbers)
+            month = _CERT_MONTHS.index(fields[0]) + 1
+            if 1 <= day <= calendar.monthrange(year, month)[1] and hour <= 23 and minute <= 59 and second <= 61:
+                return calendar.timegm((year, month, day, hour, minute, second))
+    return ssl.cert_time_to_seconds(text)
+
+
 def _cert_facts(cert) -> dict:
     """``{not_after, days_left, subject}`` from a ``getpeercert()``-style dict (or None)."""
     facts = {"not_after": None, "days_left": None, "subject": None}
@@ -141,7 +168,7 @@ def _cert_facts(cert) -> dict:
     not_after = cert.get("notAfter")
     if not_after:
         try:
-            epoch = ssl.cert_time_to_seconds(not_after)
+            epoch = cert_time_to_seconds(not_after)
         except ValueError:
             return facts
         facts["not_after"] = _iso_utc(epoch)
@@ -175,32 +202,58 @@ def certificate_of(url: str, timeout: float):
     scheme, host, port = parse_url(url)[:3]
     if scheme != "https":
         return None
-    inspect_only = ssl.create_default_context()
-    inspect_only.check_hostname = False
-    inspect_only.verify_mode = ssl.CERT_NONE
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
-            with inspect_only.wrap_socket(raw, server_hostname=host) as tls:
+            with _tls_context(False, None).wrap_socket(raw, server_hostname=host) as tls:
                 return peer_tls_facts(tls)
     except (OSError, ssl.SSLError):
         return None
 
 
-def _tls_context(validate_certs: bool, ca_path) -> ssl.SSLContext:
-    if not validate_certs:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if ca_path and not os.path.isfile(ca_path):
-        raise HttpOptionError(
-            "CA file %s (ca_path) does not exist: point ca_path at the PEM file of the CA that "
-            "signed the server certificate" % ca_path
-        )
+def _unverified_context() -> ssl.SSLContext:
+    """A client context that checks neither the chain nor the name (and so loads no CA at all)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _verifying_context(ca_path) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=ca_path or None)
     except (OSError, ssl.SSLError) as exc:
         raise HttpOptionError("cannot load the CA file %s (ca_path): %s; it must be a PEM certificate" % (ca_path, exc))
+
+
+def _tls_context(validate_certs: bool, ca_path) -> ssl.SSLContext:
+    """The context for ``validate_certs`` and ``ca_path`` (the system's store when unset), shared by
+    every request of the process that uses the same CA file, as long as that file is unchanged."""
+    if not validate_certs:
+        key = ("unverified",)
+        make = _unverified_context
+    else:
+        identity = None
+        if ca_path:
+            try:
+                status = os.stat(ca_path)
+            except OSError:
+                status = None
+            if status is None or not os.path.isfile(ca_path):
+                raise HttpOptionError(
+                    "CA file %s (ca_path) does not exist: point ca_path at the PEM file of the CA that "
+                    "signed the server certificate" % ca_path
+                )
+            identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+        key = ("verified", ca_path or None, identity)
+
+        def make():
+            return _verifying_context(ca_path)
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(key)
+        if context is None:
+            context = make()
+            _CONTEXTS[key] = context
+    return context
 
 
 def credential_forms(username, password) -> set:

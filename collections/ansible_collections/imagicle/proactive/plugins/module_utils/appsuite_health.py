@@ -173,7 +173,8 @@ def gather(params: dict, check_mode: bool = False) -> dict:
     wanted_cpu = [name for name in CPU_SECTIONS if name in sections]
     sampler = None
     if HAS_PSUTIL and wanted_cpu:
-        sampler = _cpu.CpuSampler(float(params.get("cpu_interval") or 0.25))
+        attrs = processes.sample_attrs(options["processes"]) if "processes" in wanted_cpu else ["pid"]
+        sampler = _cpu.CpuSampler(float(params.get("cpu_interval") or 0.25), attrs)
         sampler.start()
 
     io_sections = [name for name in sections if name not in CPU_SECTIONS]

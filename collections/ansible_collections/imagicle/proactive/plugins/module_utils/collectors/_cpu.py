@@ -27,6 +27,8 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psu
 
 # What every process seen at finish() carries in ``.info`` (read once, in one pass).
 PROCESS_ATTRS = ["pid", "name", "cmdline", "create_time", "memory_info", "cpu_times"]
+# What finish() cannot do without: the percentages and the identity of each process.
+REQUIRED_ATTRS = ("pid", "create_time", "cpu_times")
 
 
 def _host_times(times) -> tuple:
@@ -73,7 +75,8 @@ class CpuSample:
         self.system_percent = system_percent
         self._per_pid = per_pid
         #: The ``psutil.Process`` objects seen at the second snapshot. Each carries ``.info``,
-        #: a dict with the keys of :data:`PROCESS_ATTRS`; a value is None when access was denied.
+        #: a dict with the sampler's attributes (:data:`PROCESS_ATTRS` unless it was asked for
+        #: fewer); a value is None when access was denied.
         self.processes = processes
 
     def process_percent(self, pid: int):
@@ -88,10 +91,15 @@ class CpuSample:
 class CpuSampler:
     """Takes the two snapshots of a :class:`CpuSample`; see the module docstring."""
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, attrs=None):
+        """``attrs``: what finish() reads of every process (default :data:`PROCESS_ATTRS`); each
+        one costs a read of every process, so a caller that needs less (no ``cmdline`` when no
+        process is matched by its command line) says so. :data:`REQUIRED_ATTRS` are always read."""
         if psutil is None:
             raise RuntimeError("psutil is required for CPU sampling: %s" % PSUTIL_IMPORT_ERROR)
         self.interval = max(0.0, float(interval))
+        wanted = PROCESS_ATTRS if attrs is None else list(attrs)
+        self.attrs = list(REQUIRED_ATTRS) + [attr for attr in wanted if attr not in REQUIRED_ATTRS]
         self._started = None
         self._host = None
         self._before = {}
@@ -125,7 +133,7 @@ class CpuSampler:
 
         per_pid = {}
         processes = []
-        for proc, info, stamp in _snapshot(PROCESS_ATTRS):
+        for proc, info, stamp in _snapshot(self.attrs):
             proc.info = info
             processes.append(proc)
             before = self._before.get(info.get("pid"))

@@ -45,7 +45,6 @@ import os
 import re
 import stat
 
-from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._base import CollectorError, NotConfigured
 
 STATE_NAME = "events"
@@ -251,6 +250,9 @@ def collect(options: dict, ctx) -> dict:
             })
             continue
         truncated = truncated or skipped
+        if lines:
+            # The masking patterns are many and large: compiled only by a run that has lines to mask.
+            from ansible_collections.imagicle.proactive.plugins.module_utils._redact import mask_personal_data
         for raw in lines:
             line = clean_line(raw)
             for regex, severity, text in patterns:

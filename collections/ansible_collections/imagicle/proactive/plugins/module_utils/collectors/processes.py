@@ -40,7 +40,7 @@ from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._bas
     NotConfigured,
     round2,
 )
-from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._cpu import sample_for
+from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._cpu import PROCESS_ATTRS, sample_for
 
 from ansible_collections.imagicle.proactive.plugins.module_utils.collectors._psutil import psutil
 
@@ -69,6 +69,15 @@ def _compile(item: dict):
         raise CollectorError(
             "process %r: pattern %r is not a valid regular expression (%s)" % (item.get("id"), pattern, exc)
         )
+
+
+def sample_attrs(options: dict) -> list:
+    """The process attributes the CPU sample must read for ``options``: the command line of every
+    process only when a configured process is matched by ``pattern``."""
+    items = options.get("items") or []
+    if any(isinstance(item, dict) and item.get("pattern") for item in items):
+        return list(PROCESS_ATTRS)
+    return [attr for attr in PROCESS_ATTRS if attr != "cmdline"]
 
 
 def _matches(info: dict, name, regex) -> bool:

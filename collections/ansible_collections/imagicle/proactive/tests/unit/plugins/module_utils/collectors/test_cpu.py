@@ -147,6 +147,15 @@ def test_processes_carry_cached_details(children):
     assert isinstance(info["name"], str) and info["name"]
 
 
+def test_a_sample_reads_only_what_it_is_asked_for_and_always_the_cpu_times(children):
+    busy = children(BUSY)
+    _wait_running([busy])
+    sample = _cpu.CpuSampler(0.2, ["name"]).start().finish()
+    info = {proc.info["pid"]: proc.info for proc in sample.processes}[busy.pid]
+    assert set(info) == {"pid", "create_time", "cpu_times", "name"}
+    assert sample.process_percent(busy.pid) > 0
+
+
 def test_unknown_pid_is_none():
     sample = _cpu.CpuSampler(0.0).start().finish()
     assert sample.process_percent(-1) is None

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import ssl
 import threading
 import time
 
@@ -83,6 +85,43 @@ def test_https_signed_by_another_ca_says_set_ca_path(web_tls, tls_files):
 def test_missing_ca_file_is_named(web_tls, tmp_path):
     with pytest.raises(CollectorError, match="does not exist"):
         _http.http_get(web_tls.url("/"), 5, ca_path=str(tmp_path / "nope.pem"))
+
+
+def test_one_tls_context_per_ca_file_until_the_file_changes(web_tls, tls_files, tmp_path):
+    ca = tmp_path / "ca.pem"
+    shutil.copyfile(tls_files.ca, str(ca))
+    first = _http._tls_context(True, str(ca))
+    assert _http._tls_context(True, str(ca)) is first
+    web_tls.routes["/"] = Route("hi", content_type="text/plain")
+    assert _http.http_get(web_tls.url("/"), 5, ca_path=str(ca)).status == 200
+    # Another CA in the same file: a new context, which no longer trusts the server.
+    shutil.copyfile(tls_files.other_ca, str(ca))
+    assert _http._tls_context(True, str(ca)) is not first
+    with pytest.raises(_http.TlsVerifyError):
+        _http.http_get(web_tls.url("/"), 5, ca_path=str(ca))
+
+
+def test_the_unverified_context_loads_no_ca():
+    context = _http._tls_context(False, None)
+    assert context is _http._tls_context(False, "/ignored/when/not/validating.pem")
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Nov 26 05:40:00 2026 GMT", "Jan  5 00:00:00 2030 GMT", "Jan 05 23:59:59 1999 GMT", "Feb 29 23:59:60 2024 GMT",
+    "Jun 1 1:2:3 2026 GMT", "nov 26 05:40:00 2026 GMT", "Feb 29 12:00:00 2023 GMT",
+])
+def test_certificate_dates_read_as_ssl_reads_them(text):
+    assert _http.cert_time_to_seconds(text) == ssl.cert_time_to_seconds(text)
+
+
+@pytest.mark.parametrize("text", ["Nov 26 05:40:00 2026 UTC", "Nov 26 25:00:00 2026 GMT", "", "soon"])
+def test_certificate_dates_ssl_cannot_read_are_refused(text):
+    with pytest.raises(ValueError):
+        ssl.cert_time_to_seconds(text)
+    with pytest.raises(ValueError):
+        _http.cert_time_to_seconds(text)
 
 
 def test_tls_to_a_plain_http_port(web):

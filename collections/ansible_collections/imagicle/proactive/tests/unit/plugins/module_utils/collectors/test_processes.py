@@ -77,7 +77,8 @@ def _item(ident, name=None, pattern=None, role="application"):
 
 def _run(tmp_path, items, interval=0.1, check_mode=False):
     state = HostState(str(tmp_path / "state"), check_mode=check_mode)
-    sample = _cpu.CpuSampler(interval).start().finish()
+    # The sample the module takes: what these items need, and no more.
+    sample = _cpu.CpuSampler(interval, processes.sample_attrs({"items": items})).start().finish()
     ctx = CollectContext(state, check_mode=check_mode, cpu=sample)
     return processes.collect({"items": items}, ctx)
 
@@ -248,3 +249,12 @@ def test_without_a_module_sample_takes_its_own(tmp_path):
     ctx = CollectContext(HostState(str(tmp_path / "state")))
     section = processes.collect({"items": [_item("x", name=_name())]}, ctx)
     assert section["cpu_interval"] is not None and ctx.cpu is not None
+
+
+def test_command_lines_are_read_only_for_a_pattern():
+    by_name = [_item("a", name="ias-voip")]
+    by_pattern = by_name + [_item("b", pattern=r"recorder\.exe")]
+    assert "cmdline" not in processes.sample_attrs({"items": by_name})
+    assert "cmdline" not in processes.sample_attrs({"items": []})
+    assert processes.sample_attrs({"items": by_pattern}) == _cpu.PROCESS_ATTRS
+    assert set(processes.sample_attrs({"items": by_name})) == set(_cpu.PROCESS_ATTRS) - {"cmdline"}
