@@ -39,9 +39,9 @@ LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/
 # The files in those directories that use the test bed (the scale benchmark's reduced form): they
 # run with the others, not beside them.
 TESTBED_FILES=(tests/bench/test_bench_scale.py)
-run_pytest() {
-  local ignore=() local_ignore=() dir file local_pid local_rc main_rc
-  for file in "${TESTBED_FILES[@]}"; do local_ignore+=(--ignore="$file"); done
+# The two pytest groups, each with its own JUnit report; each must run tests.
+run_pytest_bed() {
+  local ignore=() dir file
   for dir in "${LOCAL_TESTS[@]}"; do
     if printf '%s\n' "${TESTBED_FILES[@]}" | grep -q "^$dir/"; then
       for file in "$dir"/test_*.py; do
@@ -51,18 +51,27 @@ run_pytest() {
       ignore+=(--ignore="$dir")
     fi
   done
+  python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --durations=25 --junitxml="$RESULTS/pytest.xml" &&
+  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest.xml"
+}
+run_pytest_local() {
+  local local_ignore=() file
+  for file in "${TESTBED_FILES[@]}"; do local_ignore+=(--ignore="$file"); done
   python -m pytest "${LOCAL_TESTS[@]}" "${local_ignore[@]}" -p no:cacheprovider -q -rs --durations=15 \
-    --junitxml="$RESULTS/pytest-local.xml" >"$RESULTS/pytest-local.log" 2>&1 &
-  local_pid=$!
-  python -m pytest tests "${ignore[@]}" -p no:cacheprovider -q -rs --durations=25 --junitxml="$RESULTS/pytest.xml"
-  main_rc=$?
+    --junitxml="$RESULTS/pytest-local.xml" &&
+  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest-local.xml"
+}
+run_pytest() {
+  local local_rc bed_rc
+  run_pytest_local >"$RESULTS/pytest-local.log" 2>&1 &
+  local local_pid=$!
+  run_pytest_bed
+  bed_rc=$?
   wait "$local_pid"
   local_rc=$?
   echo "--- ${LOCAL_TESTS[*]} (run beside the others) ---"
   cat "$RESULTS/pytest-local.log"
-  [ "$main_rc" -eq 0 ] && [ "$local_rc" -eq 0 ] &&
-  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest.xml" &&
-  python scripts/junit_count.py --require-tests $SKIPS "$RESULTS/pytest-local.xml"
+  [ "$bed_rc" -eq 0 ] && [ "$local_rc" -eq 0 ]
 }
 # The collection's integration targets (tests/integration/targets) on this machine: evaluate, silence,
 # case_info and the cases callback, each on a state store of its own (seconds); then the molecule
@@ -106,12 +115,76 @@ run_lint() {
 
 declare -A status
 failed=0
-for suite in "${suites[@]}"; do
-  echo "=== $suite ==="
+record() {  # SUITE RC SECONDS
+  if [ "$2" -eq 0 ]; then status[$1]="passed"; else status[$1]="FAILED"; failed=$((failed+1)); fi
+  echo "=== $1: ${status[$1]} ($3) ==="
+}
+wanted() { [[ " ${suites[*]} " == *" $1 "* ]]; }
+if wanted pytest && [ "${IMAGICLE_TEST_SERIAL:-0}" != 1 ]; then
+  # Two lanes, so that the whole run stays short. The test bed (its hosts, Request Tracker, the
+  # AppSuite simulators) serves one suite at a time: the test-bed pytest group, then the molecule
+  # scenario. Beside them, in the background lane, what needs no test bed: the other pytest group,
+  # sanity, lint and the collection's integration targets (local connection), one after the other;
+  # its output is shown when the test-bed group ends. The units run first and alone: some of them
+  # measure CPU percentages, which a loaded machine skews.
+  if wanted units; then
+    echo "=== units ==="; start=$SECONDS; run_units; record units $? "$((SECONDS-start)) s"
+  fi
+  lane() {
+    local suite rc start
+    for suite in "$@"; do
+      echo "=== $suite (background lane) ==="
+      start=$SECONDS
+      case $suite in
+        pytest) run_pytest_local ;;
+        integration) integration_run targets "${INTEGRATION_TARGETS[@]}" ;;
+        *) "run_$suite" ;;
+      esac
+      rc=$?
+      echo "$rc $((SECONDS-start))" >"$RESULTS/lane-$suite.status"
+      echo "=== $suite (background lane): rc $rc in $((SECONDS-start)) s ==="
+    done
+  }
+  background=(pytest)
+  for suite in sanity lint integration; do wanted "$suite" && background+=("$suite"); done
+  lane "${background[@]}" >"$RESULTS/lane.log" 2>&1 &
+  lane_pid=$!
+  echo "=== pytest: the test-bed group (beside it: ${background[*]}; their output follows it) ==="
   start=$SECONDS
-  if "run_$suite"; then status[$suite]="passed"; else status[$suite]="FAILED"; failed=$((failed+1)); fi
-  echo "=== $suite: ${status[$suite]} in $((SECONDS-start)) s ==="
-done
+  run_pytest_bed
+  bed_rc=$?
+  bed_seconds=$((SECONDS-start))
+  wait "$lane_pid"
+  cat "$RESULTS/lane.log"
+  lane_rc() { local rc=1 seconds=0; [ -f "$RESULTS/lane-$1.status" ] && read -r rc seconds <"$RESULTS/lane-$1.status"; echo "$rc $seconds"; }
+  read -r local_rc local_seconds < <(lane_rc pytest)
+  record pytest $(( bed_rc != 0 || local_rc != 0 )) "$bed_seconds s the test-bed group, $local_seconds s the other beside it"
+  for suite in sanity lint; do
+    wanted "$suite" || continue
+    read -r rc seconds < <(lane_rc "$suite")
+    record "$suite" "$rc" "$seconds s, beside the test-bed group"
+  done
+  if wanted integration; then
+    read -r targets_rc targets_seconds < <(lane_rc integration)
+    echo "=== integration: the molecule scenario (on the test bed) ==="
+    start=$SECONDS
+    run_molecule
+    molecule_rc=$?
+    record integration $(( targets_rc != 0 || molecule_rc != 0 )) "$targets_seconds s the targets beside the test-bed group, $((SECONDS-start)) s molecule"
+  fi
+  for suite in "${suites[@]}"; do
+    case $suite in units|pytest|sanity|lint|integration) ;; *)
+      echo "=== $suite ==="; start=$SECONDS; "run_$suite"; record "$suite" $? "$((SECONDS-start)) s" ;;
+    esac
+  done
+else
+  for suite in "${suites[@]}"; do
+    echo "=== $suite ==="
+    start=$SECONDS
+    "run_$suite"
+    record "$suite" $? "$((SECONDS-start)) s"
+  done
+fi
 
 echo
 echo "Suites:"
