@@ -412,8 +412,9 @@ try:
     from ansible_collections.imagicle.proactive.plugins.plugin_utils.filer import Filer, FilerError
     # What each host's evaluate task needs, imported here once: the run's workers are forked from this
     # process and inherit it instead of importing it again for every host.
-    from ansible_collections.imagicle.proactive.plugins.plugin_utils import evaluation as _evaluation  # noqa: F401 pylint: disable=unused-import
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils import evaluation as _evaluation
     from ansible_collections.imagicle.proactive.plugins.plugin_utils import history as _history  # noqa: F401 pylint: disable=unused-import
+    from ansible_collections.imagicle.proactive.plugins.plugin_utils.settings import store_url
 except ImportError as import_error:  # pragma: no cover - reported when the plugin starts
     IMPORT_ERROR = import_error
 else:
@@ -495,6 +496,13 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook):
         self.playbook = getattr(playbook, "_file_name", None) or self.playbook
+        if IMPORT_ERROR is None:
+            # Read once here, before the run forks a worker for every task of every host: the workers inherit them.
+            _evaluation.preload()
+            try:
+                store_url(None)
+            except Exception:  # pylint: disable=broad-except  # each host's evaluation reads it again and says what is wrong
+                pass
 
     def v2_runner_on_ok(self, result):
         if result._task.action not in EVALUATE_ACTIONS:

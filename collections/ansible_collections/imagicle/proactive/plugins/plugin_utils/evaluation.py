@@ -66,6 +66,21 @@ def _catalogue(path) -> rules.Catalogue:
     return _CATALOGUES[key]
 
 
+def preload() -> None:
+    """Read now, in this process, what every host's evaluation reads: the default rules catalogue and the holidays
+    library's list of countries. The cases callback does it in the run's main process, so that the workers Ansible
+    forks for each host inherit them instead of reading them again. What cannot be read is left for the
+    evaluation, which reports it host by host."""
+    try:
+        _catalogue(None)
+    except (OSError, rules.RulesError):
+        pass
+    try:
+        sla.supported_countries()
+    except sla.SlaConfigError:
+        pass
+
+
 def contact_problem(entry) -> str | None:
     """Why ``entry`` of imagicle_contacts is not one e-mail address, and what to write instead; None when it is one."""
     if not isinstance(entry, str):

@@ -14,19 +14,32 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import open_store
 
 CALLBACK = "imagicle.proactive.cases"
+# The options read so far, by name and by the environment they were read in (ansible.cfg is read once per
+# process). The cases callback reads ``store`` in the run's main process before the run forks its workers,
+# which inherit it: otherwise every host's evaluate task would load the callback plugin and resolve its
+# options again.
+_READ: dict = {}
+
+
+def _environment() -> tuple:
+    return tuple(sorted(item for item in os.environ.items() if item[0].startswith(("IMAGICLE_", "ANSIBLE_"))))
 
 
 def callback_option(name: str):
     """The value of option ``name`` of the cases callback as configured for this run: its
     environment variable, then its ``[imagicle_cases]`` key in ansible.cfg, then its default.
     Read even when the callback is not enabled for the run."""
-    from ansible import constants as C  # pylint: disable=import-outside-toplevel
-    from ansible.plugins.loader import callback_loader  # pylint: disable=import-outside-toplevel
+    key = (name, _environment())
+    if key not in _READ:
+        from ansible import constants as C  # pylint: disable=import-outside-toplevel
+        from ansible.plugins.loader import callback_loader  # pylint: disable=import-outside-toplevel
 
-    plugin = callback_loader.get(CALLBACK)
-    if plugin is None:  # pragma: no cover - the plugin is in this collection
-        return os.environ.get("IMAGICLE_STATE_STORE") if name == "store" else None
-    return C.config.get_plugin_options("callback", plugin._load_name).get(name)
+        plugin = callback_loader.get(CALLBACK)
+        if plugin is None:  # the collection is not installed where Ansible looks (e.g. its unit tests)
+            _READ[key] = os.environ.get("IMAGICLE_STATE_STORE") if name == "store" else None
+        else:
+            _READ[key] = C.config.get_plugin_options("callback", plugin._load_name).get(name)
+    return _READ[key]
 
 
 def store_url(explicit=None):

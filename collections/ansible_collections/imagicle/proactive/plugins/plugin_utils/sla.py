@@ -92,6 +92,16 @@ def holidays_library() -> Any:
     return holidays_lib
 
 
+def supported_countries() -> dict:
+    """The holidays library's countries and their subdivisions (slow to list: read once per process)."""
+    return _supported_countries(holidays_library())
+
+
+@functools.lru_cache(maxsize=4)
+def _supported_countries(library) -> dict:
+    return library.list_supported_countries()
+
+
 @functools.lru_cache(maxsize=512)
 def public_holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     """Public holidays of ``country`` (and ``subdivision``) in ``year``, from the holidays library.
@@ -454,11 +464,11 @@ def _parse_holidays(value: Any, source: str, base: Calendar) -> dict[str, Any]:
     allowed_countries = "a country code supported by the holidays library (e.g. IT, DE, US), or null for none"
     if country is not None:
         country = _require_str(country, source, f"{path}.country", allowed_countries).upper()
-        if country not in holidays_library().list_supported_countries():
+        if country not in supported_countries():
             raise _config_error(source, f"{path}.country", country, allowed_countries)
     subdivision = value.get("subdivision")
     if subdivision is not None:
-        allowed_subdivisions = holidays_library().list_supported_countries().get(country or "", [])
+        allowed_subdivisions = supported_countries().get(country or "", [])
         if country is None:
             raise _config_error(source, f"{path}.subdivision", subdivision, "a subdivision only together with holidays.country")
         if not isinstance(subdivision, str) or subdivision not in allowed_subdivisions:

@@ -220,3 +220,30 @@ def test_collect_options_without_profile_or_variables_leave_every_default_to_the
 def test_collect_options_name_the_variable_that_is_not_a_mapping(base, variables, named):
     with pytest.raises(evaluation.SettingsError, match="host ias-a: %s must be a mapping" % re.escape(named)):
         evaluation.collect_options("ias-a", base, variables)
+
+
+def test_preload_reads_the_default_catalogue_and_the_holiday_countries_once_for_the_workers(monkeypatch):
+    monkeypatch.setattr(evaluation, "_CATALOGUES", {})
+    listed = []
+
+    class Library:
+        @staticmethod
+        def list_supported_countries():
+            listed.append(1)
+            return {"IT": ["RM"]}
+
+    monkeypatch.setattr(evaluation.sla, "holidays_lib", Library)
+    evaluation.preload()
+    assert list(evaluation._CATALOGUES) == [(None, None)]
+    catalogue = evaluation._CATALOGUES[(None, None)]
+    evaluation.preload()
+    assert evaluation._catalogue(None) is catalogue  # read once, then shared
+    assert evaluation.sla.supported_countries() == {"IT": ["RM"]}
+    assert listed == [1]
+
+
+def test_preload_leaves_a_library_that_is_missing_to_the_evaluation(monkeypatch):
+    monkeypatch.setattr(evaluation, "_CATALOGUES", {})
+    monkeypatch.setattr(evaluation.sla, "holidays_lib", None)
+    evaluation.preload()  # no exception: the hosts that need holidays say it, one by one
+    assert (None, None) in evaluation._CATALOGUES
