@@ -12,8 +12,11 @@ Why a process and not a thread of ``ansible-playbook``: Ansible forks a worker f
 every host while the run goes on. A thread of the main process that is inside SQLite (or any C
 library with locks of its own) when a worker is forked leaves that lock held, for ever, in the
 worker, which then hangs at its own first use of SQLite (the evaluate action records the metric
-history). The filer is a fresh Python (``sys.executable``) that imports the collection as plain
-modules; the main process never touches the state store during the run.
+history). The filer is forked from the main process, as Ansible's workers are, and inherits what the
+main process has imported (the case manager, the backends: no second Python to start and no module
+to import again); the main process never touches the state store during the run, and the filer
+never touches what the main process uses (its display, its queues). It ends with ``os._exit``, so
+that none of ``ansible-playbook``'s exit handlers runs twice.
 
 The two talk over the filer's standard input and output with pickled tuples:
 ``("start", settings)``, ``("host", name, part)`` ..., ``("end", run)``; the answer is
@@ -25,7 +28,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import subprocess
+import signal
 import sys
 import threading
 import time
@@ -33,10 +36,8 @@ from datetime import datetime, timezone
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases as case_manager
 
-MAIN = "from ansible_collections.imagicle.proactive.plugins.plugin_utils.filer import main; main()"
-# The directory that holds ``ansible_collections``: this file is .../ansible_collections/imagicle/proactive/plugins/plugin_utils/filer.py
-COLLECTIONS_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))))
+# The exit code of a filer that failed before it could answer (EX_SOFTWARE).
+CRASHED = 70
 
 
 class FilerError(Exception):
@@ -56,11 +57,24 @@ class Filer:
     """Starts the filer process and talks to it (the callback's side)."""
 
     def __init__(self, settings: dict):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (COLLECTIONS_ROOT, env.get("PYTHONPATH")) if p)
-        # pylint: disable-next=consider-using-with  # it lives until finish()
-        self.process = subprocess.Popen([sys.executable, "-c", MAIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        env=env, close_fds=True)
+        to_filer, from_callback = os.pipe()
+        to_callback, from_filer = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice by the filer
+            stream.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the filer
+            code = CRASHED
+            try:
+                os.close(from_callback)
+                os.close(to_callback)
+                _filer_process(os.fdopen(to_filer, "rb"), os.fdopen(from_filer, "wb"))
+                code = 0
+            finally:
+                os._exit(code)  # pylint: disable=protected-access  # never ansible-playbook's exit handlers
+        os.close(to_filer)
+        os.close(from_filer)
+        self.requests = os.fdopen(from_callback, "wb")
+        self.answers = os.fdopen(to_callback, "rb")
         self.broken = None
         self._send(("start", settings))
 
@@ -68,10 +82,20 @@ class Filer:
         if self.broken is not None:
             return
         try:
-            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
+            pickle.dump(message, self.requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self.requests.flush()
         except (OSError, ValueError) as exc:  # the filer is gone: finish() says why
             self.broken = exc
+
+    def wait(self) -> int:
+        """The filer's exit code (it has ended or is ending)."""
+        while True:
+            try:
+                return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                return CRASHED
 
     def submit(self, host: str, part) -> None:
         """Plan and send ``host`` now (``part``: its RunInput alone)."""
@@ -81,14 +105,15 @@ class Filer:
         """The end of the run (``run``: the whole RunInput): (report, undelivered lines), or FilerError."""
         self._send(("end", run))
         try:
-            self.process.stdin.close()
+            self.requests.close()
         except OSError:
             pass
         try:
-            answer = pickle.load(self.process.stdout)
+            answer = pickle.load(self.answers)
         except (EOFError, pickle.UnpicklingError, OSError):
             answer = None
-        code = self.process.wait()
+        self.answers.close()
+        code = self.wait()
         if not isinstance(answer, tuple) or not answer:
             raise FilerError("crashed", "the process that files the cases ended without a report (exit code %s)" % code)
         if answer[0] == "error":
@@ -291,8 +316,10 @@ def serve(instream, outstream, parent: int | None = None) -> int:
     return 0
 
 
-def main() -> None:
-    # The answer goes to the real standard output; whatever a library prints goes to standard error.
-    answers = os.fdopen(os.dup(1), "wb")
+def _filer_process(requests, answers) -> None:
+    """The forked filer: the signals as a new process has them (not ansible-playbook's handlers), whatever a
+    library prints on standard error, then :func:`serve`."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
     os.dup2(2, 1)
-    sys.exit(serve(sys.stdin.buffer, answers, parent=os.getppid()))
+    serve(requests, answers, parent=os.getppid())

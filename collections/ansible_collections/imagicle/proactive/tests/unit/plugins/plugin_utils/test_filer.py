@@ -49,3 +49,22 @@ def test_a_store_that_cannot_be_used_is_a_store_error(tmp_path):
         filer.finish(whole)
     assert caught.value.kind == "StoreError"
     assert "state.sqlite" in caught.value.message
+
+
+def test_the_filer_ends_without_running_the_exit_handlers_of_the_process_it_was_forked_from(tmp_path):
+    # ansible-playbook's exit handlers (its temporary directory removed, ...) belong to it alone.
+    import atexit
+
+    marker = tmp_path / "exit-handler-ran"
+    handler = lambda: marker.write_text("ran")  # noqa: E731
+    atexit.register(handler)
+    try:
+        whole, alone = run_input(SCENARIO[1], sorted(SCENARIO[1]))
+        filer = Filer(settings(str(tmp_path / "state.sqlite")))
+        for host, part in alone:
+            filer.submit(host, part)
+        report, dummy = filer.finish(whole)
+    finally:
+        atexit.unregister(handler)
+    assert not marker.exists()
+    assert report.opened == 4
