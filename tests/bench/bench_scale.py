@@ -180,8 +180,13 @@ def setup_config(path: str) -> None:
 
 
 def ansible_env(state_dir: str, store: str) -> dict:
-    return dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_CONFIG=ANSIBLE_CFG,
-                IMAGICLE_TESTBED_STATE_DIR=state_dir, IMAGICLE_STATE_STORE=store)
+    """The runs' environment. Python keeps the bytecode it compiles, as it does by default on a controller (the
+    warm-up round writes it beside the collection's plugins): a PYTHONDONTWRITEBYTECODE of the calling shell
+    would make every run compile the collection's plugins again, which no installed controller does."""
+    env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_CONFIG=ANSIBLE_CFG,
+               IMAGICLE_TESTBED_STATE_DIR=state_dir, IMAGICLE_STATE_STORE=store)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def start_simulators(bed: Testbed, inventory: str, light: bool, env: dict) -> None:

@@ -121,6 +121,16 @@ def test_each_host_has_its_own_state_dir(bed, hosts):
     assert private.read_text().strip() == "b"
 
 
+def test_the_hosts_root_shell_starts_nothing_of_the_machines(bed, hosts):
+    # The command sshd runs goes through root's bash, which reads ~/.bashrc: the host's, not the machine's.
+    proc = ssh(bed, hosts["ias-a"]["ip"], "cat ~/.bashrc")
+    if os.path.isfile(testbed.MACHINE_ROOT_BASHRC):
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == testbed.ROOT_BASHRC
+    else:  # nothing to hide
+        assert proc.returncode != 0
+
+
 def test_each_host_has_its_own_pid_namespace(bed, hosts):
     for record in hosts.values():
         proc = ssh(bed, record["ip"], "ps -e --no-headers | wc -l; tr '\\0' ' ' < /proc/1/cmdline")
