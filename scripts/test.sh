@@ -35,7 +35,10 @@ run_units() {
 # collection built and imported, the inventories parsed, the benchmarks' reduced forms, the
 # simulator and Alertmanager on free loopback ports) run beside the others, each group in its
 # own pytest; each must run tests and both must pass.
-LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/simulator tests/paging)
+# A file of a test-bed directory that needs no test bed (the AWX configuration, against a stand-in AWX
+# on loopback) is named here by its path.
+LOCAL_TESTS=(tests/playbooks tests/collection tests/inventory tests/bench tests/simulator tests/paging
+             tests/awx/test_awx_configure.py)
 # The files in those directories that use the test bed (the scale benchmark's reduced form): they
 # run with the others, not beside them.
 TESTBED_FILES=(tests/bench/test_bench_scale.py)

@@ -6,6 +6,8 @@ local register; what goes wrong comes back as a FilerError of the right kind."""
 
 from __future__ import annotations
 
+import atexit
+
 import pytest
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases
@@ -53,10 +55,11 @@ def test_a_store_that_cannot_be_used_is_a_store_error(tmp_path):
 
 def test_the_filer_ends_without_running_the_exit_handlers_of_the_process_it_was_forked_from(tmp_path):
     # ansible-playbook's exit handlers (its temporary directory removed, ...) belong to it alone.
-    import atexit
-
     marker = tmp_path / "exit-handler-ran"
-    handler = lambda: marker.write_text("ran")  # noqa: E731
+
+    def handler():
+        marker.write_text("ran")
+
     atexit.register(handler)
     try:
         whole, alone = run_input(SCENARIO[1], sorted(SCENARIO[1]))
