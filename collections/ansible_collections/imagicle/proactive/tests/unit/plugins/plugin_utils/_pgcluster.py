@@ -13,6 +13,9 @@ because ``ansible-test units`` runs each test in a forked child that leaves with
 Import the fixture explicitly in a test module::
 
     from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server
+
+``store_url`` (import it with ``pg_server``) runs a test on both engines: a SQLite file, then a new
+database of the cluster.
 """
 
 from __future__ import annotations
@@ -138,3 +141,12 @@ def pg_server():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """The URL of a new state store: a SQLite file, then a new PostgreSQL database of ``pg_server``."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.sqlite")
+    cluster = request.getfixturevalue("pg_server")
+    return cluster.url(cluster.create_database())

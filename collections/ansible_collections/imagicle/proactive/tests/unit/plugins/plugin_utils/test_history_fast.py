@@ -40,21 +40,13 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import (
     read_for_changes,
 )
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import OpenOnce, open_store
-from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server, store_url  # noqa: F401 pylint: disable=unused-import
 
 from .health_fixture import healthy_health
 
 NOW = datetime(2026, 11, 26, 5, 40, tzinfo=timezone.utc)
 ELSEWHERE = timezone(timedelta(hours=2))
 CATALOGUE = load_catalogue()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "state.sqlite")
-    cluster = request.getfixturevalue("pg_server")
-    return cluster.url(cluster.create_database())
 
 
 # --- clean_points and theil_sen ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ansible_collections.imagicle.proactive.plugins.plugin_utils.rules import (
     load_catalogue,
 )
 from ansible_collections.imagicle.proactive.plugins.plugin_utils.store import MIGRATIONS, ConditionRecord, open_store
-from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.imagicle.proactive.tests.unit.plugins.plugin_utils._pgcluster import pg_server, store_url  # noqa: F401 pylint: disable=unused-import
 
 from .health_fixture import healthy_health, process
 
@@ -185,14 +185,6 @@ def test_the_callback_turns_a_quiet_hold_into_a_quiet_gap_and_other_gaps_stay_lo
 
 
 # --- the conditions table on both engines -----------------------------------------------------------
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "state.sqlite")
-    cluster = request.getfixturevalue("pg_server")
-    return cluster.url(cluster.create_database())
-
 
 def test_conditions_are_kept_listed_and_pruned(store_url):
     with open_store(store_url) as opened:
