@@ -18,7 +18,7 @@ to import again); the main process never touches the state store during the run,
 never touches what the main process uses (its display, its queues). It ends with ``os._exit``, so
 that none of ``ansible-playbook``'s exit handlers runs twice.
 
-The two talk over the filer's standard input and output with pickled tuples:
+The two talk over two pipes made before the fork with pickled tuples:
 ``("start", settings)``, ``("host", name, part)`` ..., ``("end", run)``; the answer is
 ``("done", report, undelivered)`` or ``("error", kind, message)``.
 """
@@ -32,6 +32,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from datetime import datetime, timezone
 
 from ansible_collections.imagicle.proactive.plugins.plugin_utils import cases as case_manager
@@ -69,6 +70,8 @@ class Filer:
                 os.close(to_callback)
                 _filer_process(os.fdopen(to_filer, "rb"), os.fdopen(from_filer, "wb"))
                 code = 0
+            except BaseException:  # pylint: disable=broad-except  # said on standard error; the callback reports "crashed"
+                traceback.print_exc()
             finally:
                 os._exit(code)  # pylint: disable=protected-access  # never ansible-playbook's exit handlers
         os.close(to_filer)
